@@ -1,0 +1,6 @@
+//! The `alliance-ledger` command line. `main` only calls [`run`], so that the test suite can
+//! build and start the very same program.
+
+mod cli;
+
+pub use cli::{run, Cli};

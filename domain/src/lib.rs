@@ -8,6 +8,7 @@
 //!   a stored event changes only by adding an optional field, else a new version;
 //! - every error names what it refuses: [`RuleViolation`] gives the field or rule for the API.
 
+pub mod access;
 pub mod decision;
 pub mod error;
 pub mod ids;

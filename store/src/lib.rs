@@ -1,0 +1,22 @@
+//! The ledger's storage: one ordered, append-only event log on PostgreSQL (production) or
+//! SQLite (embedded default), with the command path onto it, a reader of the whole log in
+//! position order, and the API's bearer tokens.
+//!
+//! Writes go through cqrs-es's `PersistedEventStore` in plain event-store mode on
+//! `postgres-es` or `sqlite-es`; the database assigns each event its global `position` and
+//! `recorded_at` (see `migrations/`). Reads of the log bypass cqrs-es, which has no notion of
+//! a global order.
+
+mod commands;
+mod database;
+mod error;
+mod log;
+mod repository;
+mod tokens;
+
+pub use commands::{CommandBus, CommandContext, CommandError};
+pub use database::{Backend, Database, DatabaseUrl, DEFAULT_DATABASE_URL};
+pub use error::StoreError;
+pub use log::{ExportError, LogFilter, LoggedEvent, Position};
+pub use repository::EventRepository;
+pub use tokens::{NewToken, Principal, Role, TokenInfo};

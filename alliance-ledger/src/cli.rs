@@ -1,0 +1,261 @@
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use store::{Database, DatabaseUrl, Role, DEFAULT_DATABASE_URL};
+use uuid::Uuid;
+
+/// An event-sourced governance ledger for the alliances of the Nationaal Programma
+/// Leefbaarheid en Veiligheid: every decision, budget line, target and measurement is recorded
+/// as an event that can be replayed and audited.
+///
+/// With no command, `serve` runs: the GraphQL API on http://127.0.0.1:8080/graphql, on a SQLite
+/// file in the working folder unless --database-url names another database.
+#[derive(Debug, Parser)]
+#[command(name = "alliance-ledger", version, propagate_version = true)]
+pub struct Cli {
+    /// The database holding the ledger: postgres://USER@HOST/DB, or sqlite://PATH (created when
+    /// missing).
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
+    database_url: String,
+
+    /// Log lines as JSON (for log collectors) instead of text.
+    #[arg(long, env = "ALLIANCE_LEDGER_LOG_JSON", global = true)]
+    log_json: bool,
+
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the GraphQL API (the default). Applies pending schema migrations first.
+    Serve(ServeArgs),
+    /// Apply pending schema migrations and exit.
+    Migrate,
+    /// Create, list and revoke the bearer tokens that give people access.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Write the whole event log as JSON lines, one event a line with every column.
+    Export(ExportArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct ServeArgs {
+    /// Address and port to listen on.
+    #[arg(long, env = "ALLIANCE_LEDGER_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+}
+
+#[derive(Debug, Subcommand)]
+enum TokenCommand {
+    /// Create a token and print it once; only its hash is stored.
+    Create {
+        /// Who will use the token, as recorded with every event they record (e.g. a name).
+        #[arg(long)]
+        actor: String,
+        /// admin, secretary (records), partner, rijk (read) or auditor (reads the raw log).
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        /// The organisation the actor acts for, e.g. "Gemeente Dordrecht".
+        #[arg(long)]
+        organisation: Option<String>,
+    },
+    /// List every token (never the secret), revoked ones included.
+    List,
+    /// Revoke a token by its id (from `token list`); it stops working at once.
+    Revoke {
+        /// The token's id.
+        id: Uuid,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+struct ExportArgs {
+    /// Write to this file instead of standard output.
+    #[arg(long, short)]
+    output: Option<PathBuf>,
+    /// Stop after this position.
+    #[arg(long)]
+    until: Option<i64>,
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    s.parse().map_err(|e: domain::access::UnknownRole| e.to_string())
+}
+
+/// Parses the command line, runs the command, and turns any error into a message and exit code.
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing(cli.log_json);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(execute(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing(json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+async fn execute(cli: Cli) -> anyhow::Result<()> {
+    let url: DatabaseUrl = cli.database_url.parse()?;
+    match cli.command.unwrap_or(Command::Serve(ServeArgs::default_from_env()?)) {
+        Command::Serve(args) => serve(&url, args).await,
+        Command::Migrate => {
+            let db = Database::open(&url).await?;
+            db.close().await;
+            eprintln!("schema of {url} is up to date");
+            Ok(())
+        }
+        Command::Token(cmd) => token(&url, cmd).await,
+        Command::Export(args) => export(&url, args).await,
+    }
+}
+
+impl ServeArgs {
+    /// `serve`'s defaults (with its environment variables) when no command is given.
+    fn default_from_env() -> anyhow::Result<Self> {
+        #[derive(Parser)]
+        struct Only {
+            #[command(flatten)]
+            args: ServeArgs,
+        }
+        Ok(Only::try_parse_from(["serve"])?.args)
+    }
+}
+
+async fn serve(url: &DatabaseUrl, args: ServeArgs) -> anyhow::Result<()> {
+    let db = Database::open(url).await?;
+    let head = db.head().await?;
+    let state = api::AppState::new(db.clone());
+    tracing::info!(
+        database = %url,
+        backend = %db.backend(),
+        position = head,
+        "serving the ledger on http://{}/graphql",
+        args.listen
+    );
+    api::serve(args.listen, state, shutdown_signal()).await?;
+    db.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = interrupt.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = interrupt => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = interrupt.await;
+    }
+}
+
+async fn token(url: &DatabaseUrl, cmd: TokenCommand) -> anyhow::Result<()> {
+    let db = Database::open(url).await?;
+    let result = match cmd {
+        TokenCommand::Create {
+            actor,
+            role,
+            organisation,
+        } => {
+            let token = db
+                .create_token(&actor, role, organisation.as_deref())
+                .await?;
+            eprintln!(
+                "created token {} for {} ({}); it is shown once, keep it secret:",
+                token.info.id, token.info.actor, token.info.role
+            );
+            println!("{}", token.secret);
+            Ok(())
+        }
+        TokenCommand::List => {
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "id\tactor\trole\torganisation\tcreated\trevoked")?;
+            for t in db.list_tokens().await? {
+                writeln!(
+                    out,
+                    "{}\t{}\t{}\t{}\t{}\t{}",
+                    t.id,
+                    t.actor,
+                    t.role,
+                    t.organisation.as_deref().unwrap_or("-"),
+                    t.created_at.to_rfc3339(),
+                    t.revoked_at.map(|r| r.to_rfc3339()).unwrap_or_else(|| "-".into()),
+                )?;
+            }
+            Ok(())
+        }
+        TokenCommand::Revoke { id } => {
+            db.revoke_token(id).await?;
+            eprintln!("revoked token {id}");
+            Ok(())
+        }
+    };
+    db.close().await;
+    result
+}
+
+async fn export(url: &DatabaseUrl, args: ExportArgs) -> anyhow::Result<()> {
+    let db = Database::open(url).await?;
+    let count = match &args.output {
+        Some(path) => {
+            let file = File::create(path)
+                .with_context(|| format!("cannot create {}", path.display()))?;
+            let mut out = BufWriter::new(file);
+            let n = db.export(&mut out, args.until).await?;
+            out.into_inner()
+                .map_err(|e| e.into_error())
+                .and_then(|f| f.sync_all())
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            n
+        }
+        None => {
+            let mut out = BufWriter::new(std::io::stdout().lock());
+            db.export(&mut out, args.until).await?
+        }
+    };
+    db.close().await;
+    eprintln!("exported {count} events");
+    Ok(())
+}

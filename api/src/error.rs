@@ -1,0 +1,125 @@
+//! Every error a client can see, and its `extensions.code`: mapped here and nowhere else.
+
+use async_graphql::ErrorExtensions;
+use domain::{ErrorKind, RuleViolation};
+use store::{CommandError, StoreError};
+
+/// An error as the API reports it. Deliberately not `Display`: it reaches clients only through
+/// [`ErrorExtensions`], with its code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApiError {
+    /// An input field breaks a rule regardless of the ledger's state.
+    BadUserInput { field: String, message: String },
+    /// The input is well formed, but a rule of the ledger forbids it.
+    RuleViolated { rule: &'static str, message: String },
+    NotFound(String),
+    Unauthenticated(String),
+    Forbidden(String),
+    Conflict,
+    Unavailable,
+    Internal,
+}
+
+impl ApiError {
+    /// The message a client reads.
+    pub fn message(&self) -> String {
+        match self {
+            Self::BadUserInput { message, .. } | Self::RuleViolated { message, .. } => {
+                message.clone()
+            }
+            Self::NotFound(m) | Self::Unauthenticated(m) | Self::Forbidden(m) => m.clone(),
+            Self::Conflict => {
+                "another change to the same record was recorded first; send the request again"
+                    .into()
+            }
+            Self::Unavailable => "the ledger's database is unavailable; try again shortly".into(),
+            Self::Internal => {
+                "internal error; the server log has the details under this request's id".into()
+            }
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::BadUserInput { .. } => "BAD_USER_INPUT",
+            Self::RuleViolated { .. } => "RULE_VIOLATED",
+            Self::NotFound(_) => "NOT_FOUND",
+            Self::Unauthenticated(_) => "UNAUTHENTICATED",
+            Self::Forbidden(_) => "FORBIDDEN",
+            Self::Conflict => "CONFLICT",
+            Self::Unavailable => "UNAVAILABLE",
+            Self::Internal => "INTERNAL",
+        }
+    }
+
+    /// A malformed input field.
+    pub fn bad_input(field: &str, message: impl std::fmt::Display) -> Self {
+        Self::BadUserInput {
+            field: field.to_owned(),
+            message: format!("{field}: {message}"),
+        }
+    }
+
+    fn from_rule<E: RuleViolation>(error: &E) -> Self {
+        let message = error.to_string();
+        match error.kind() {
+            ErrorKind::InvalidInput { field } => Self::BadUserInput {
+                field: field.to_owned(),
+                message,
+            },
+            ErrorKind::RuleViolated => Self::RuleViolated {
+                rule: error.rule(),
+                message,
+            },
+            ErrorKind::NotFound => Self::NotFound(message),
+        }
+    }
+}
+
+impl<E: RuleViolation> From<CommandError<E>> for ApiError {
+    fn from(err: CommandError<E>) -> Self {
+        match err {
+            CommandError::Domain(e) => Self::from_rule(&e),
+            CommandError::Conflict => Self::Conflict,
+            CommandError::Unavailable(detail) => {
+                tracing::warn!(%detail, "database unavailable");
+                Self::Unavailable
+            }
+            CommandError::Internal(detail) => {
+                tracing::error!(%detail, "command failed");
+                Self::Internal
+            }
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(err: StoreError) -> Self {
+        if err.is_unavailable() {
+            tracing::warn!(error = %err, "database unavailable");
+            Self::Unavailable
+        } else {
+            tracing::error!(error = %err, "storage failed");
+            Self::Internal
+        }
+    }
+}
+
+impl ErrorExtensions for ApiError {
+    fn extend(&self) -> async_graphql::Error {
+        async_graphql::Error::new(self.message()).extend_with(|_, ext| {
+            ext.set("code", self.code());
+            match self {
+                Self::BadUserInput { field, .. } => ext.set("field", field.as_str()),
+                Self::RuleViolated { rule, .. } => ext.set("rule", *rule),
+                _ => {}
+            }
+        })
+    }
+}
+
+impl From<ApiError> for async_graphql::Error {
+    fn from(err: ApiError) -> Self {
+        err.extend()
+    }
+}

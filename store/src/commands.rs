@@ -1,0 +1,156 @@
+use std::collections::HashMap;
+use std::time::Duration;
+
+use cqrs_es::event_sink::EventSink;
+use cqrs_es::persist::PersistedEventStore;
+use cqrs_es::{Aggregate, AggregateError, EventStore};
+use domain::access::Role;
+use domain::metadata;
+
+use crate::{Database, EventRepository};
+
+/// Who sends a command, in which role, for which request. Becomes every event's metadata.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommandContext {
+    pub actor: String,
+    pub role: Role,
+    pub organisation: Option<String>,
+    pub request_id: String,
+    pub idempotency_key: Option<String>,
+}
+
+impl CommandContext {
+    fn metadata(&self, command: &str) -> HashMap<String, String> {
+        let mut m = HashMap::from([
+            (metadata::ACTOR.to_owned(), self.actor.clone()),
+            (metadata::ROLE.to_owned(), self.role.as_str().to_owned()),
+            (metadata::REQUEST_ID.to_owned(), self.request_id.clone()),
+            (metadata::COMMAND.to_owned(), command.to_owned()),
+        ]);
+        if let Some(org) = &self.organisation {
+            m.insert(metadata::ORGANISATION.to_owned(), org.clone());
+        }
+        if let Some(key) = &self.idempotency_key {
+            m.insert(metadata::IDEMPOTENCY_KEY.to_owned(), key.clone());
+        }
+        m
+    }
+}
+
+/// Why a command recorded nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError<E: std::error::Error> {
+    /// The aggregate refused the command under one of its rules.
+    #[error(transparent)]
+    Domain(E),
+    /// Another writer changed the aggregate first, on every attempt.
+    #[error("another change to the same record was recorded first; try again")]
+    Conflict,
+    /// The database could not be reached.
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
+    /// Something that should not happen; details are logged, not shown to clients.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+/// Runs commands against aggregates loaded from the event log, and appends their events.
+///
+/// This is cqrs-es's command path (load, handle, commit) in plain event-store mode, without its
+/// in-process query dispatch: read models follow the log by position instead.
+#[derive(Debug, Clone)]
+pub struct CommandBus {
+    db: Database,
+    conflict_retries: u32,
+}
+
+impl CommandBus {
+    /// A bus that re-runs a command up to 8 times when another writer wins the race.
+    pub fn new(db: Database) -> Self {
+        Self {
+            db,
+            conflict_retries: 8,
+        }
+    }
+
+    /// Sets how often a command that met a conflict is re-run against the fresh state.
+    pub fn with_conflict_retries(mut self, retries: u32) -> Self {
+        self.conflict_retries = retries;
+        self
+    }
+
+    fn event_store<A: Aggregate>(&self) -> PersistedEventStore<EventRepository, A> {
+        PersistedEventStore::new_event_store(EventRepository::new(&self.db))
+    }
+
+    /// The current state of one aggregate, from its events.
+    pub async fn load<A>(&self, aggregate_id: &str) -> Result<A, CommandError<A::Error>>
+    where
+        A: Aggregate,
+    {
+        let context = self
+            .event_store::<A>()
+            .load_aggregate(aggregate_id)
+            .await
+            .map_err(from_aggregate_error)?;
+        Ok(context.aggregate)
+    }
+
+    /// Handles `command` on the aggregate and appends the events it yields, all or nothing.
+    /// Returns the aggregate's state after the command.
+    pub async fn execute<A>(
+        &self,
+        aggregate_id: &str,
+        command: A::Command,
+        command_name: &str,
+        services: &A::Services,
+        context: &CommandContext,
+    ) -> Result<A, CommandError<A::Error>>
+    where
+        A: Aggregate + Clone,
+        A::Command: Clone,
+    {
+        let store = self.event_store::<A>();
+        let metadata = context.metadata(command_name);
+        let mut attempt = 0;
+        loop {
+            let mut loaded = store
+                .load_aggregate(aggregate_id)
+                .await
+                .map_err(from_aggregate_error)?;
+            let sink = EventSink::default();
+            loaded
+                .aggregate
+                .handle(command.clone(), services, &sink)
+                .await
+                .map_err(CommandError::Domain)?;
+            let events = sink.collect().await;
+            let after = loaded.aggregate.clone();
+            if events.is_empty() {
+                return Ok(after);
+            }
+            match store.commit(events, loaded, metadata.clone()).await {
+                Ok(_) => return Ok(after),
+                Err(AggregateError::AggregateConflict) if attempt < self.conflict_retries => {
+                    attempt += 1;
+                    // Spread the retries of concurrent writers apart.
+                    let jitter = rand::random::<u64>() % (2 << attempt.min(6));
+                    tokio::time::sleep(Duration::from_millis(jitter)).await;
+                }
+                Err(e) => return Err(from_aggregate_error(e)),
+            }
+        }
+    }
+}
+
+fn from_aggregate_error<E: std::error::Error>(err: AggregateError<E>) -> CommandError<E> {
+    match err {
+        AggregateError::UserError(e) => CommandError::Domain(e),
+        AggregateError::AggregateConflict => CommandError::Conflict,
+        AggregateError::DatabaseConnectionError(e) => CommandError::Unavailable(e.to_string()),
+        AggregateError::DeserializationError(e) => {
+            CommandError::Internal(format!("a stored event could not be read: {e}"))
+        }
+        AggregateError::UnexpectedError(e) => CommandError::Internal(e.to_string()),
+    }
+}
