@@ -1,0 +1,95 @@
+use serde_json::{json, Value};
+
+/// A GraphQL client over real HTTP, optionally with a bearer token.
+#[derive(Debug, Clone)]
+pub struct GraphqlClient {
+    http: reqwest::Client,
+    base: String,
+    token: Option<String>,
+}
+
+/// A GraphQL response: its `data` and its `errors`.
+#[derive(Debug, Clone)]
+pub struct GraphqlReply {
+    pub status: u16,
+    pub body: Value,
+}
+
+impl GraphqlReply {
+    pub fn data(&self) -> &Value {
+        &self.body["data"]
+    }
+
+    /// The `extensions.code` of each error, in order.
+    pub fn error_codes(&self) -> Vec<String> {
+        self.errors()
+            .iter()
+            .map(|e| e["extensions"]["code"].as_str().unwrap_or("").to_owned())
+            .collect()
+    }
+
+    pub fn errors(&self) -> Vec<Value> {
+        self.body["errors"].as_array().cloned().unwrap_or_default()
+    }
+
+    /// Panics with the whole reply unless it has no errors.
+    pub fn expect_ok(self) -> Value {
+        assert!(
+            self.errors().is_empty() && self.status == 200,
+            "expected success, got {} {}",
+            self.status,
+            self.body
+        );
+        self.body["data"].clone()
+    }
+}
+
+impl GraphqlClient {
+    /// A client of the ledger served at `base` (e.g. `http://127.0.0.1:8080`).
+    pub fn new(base: impl Into<String>) -> Self {
+        Self {
+            http: reqwest::Client::new(),
+            base: base.into(),
+            token: None,
+        }
+    }
+
+    /// The same client, sending `token` as its bearer token.
+    pub fn with_token(&self, token: &str) -> Self {
+        Self {
+            token: Some(token.to_owned()),
+            ..self.clone()
+        }
+    }
+
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// Posts a query with variables to `/graphql`.
+    pub async fn query(&self, query: &str, variables: Value) -> GraphqlReply {
+        let mut request = self
+            .http
+            .post(format!("{}/graphql", self.base))
+            .json(&json!({ "query": query, "variables": variables }));
+        if let Some(token) = &self.token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.expect("the ledger answers over HTTP");
+        let status = response.status().as_u16();
+        let body = response.json().await.expect("a JSON body");
+        GraphqlReply { status, body }
+    }
+
+    /// `GET` of a path, e.g. `/healthz`: the status and the body as text.
+    pub async fn get(&self, path: &str) -> (u16, String) {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .expect("the ledger answers over HTTP");
+        let status = response.status().as_u16();
+        (status, response.text().await.unwrap_or_default())
+    }
+}

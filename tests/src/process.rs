@@ -1,0 +1,93 @@
+use std::net::TcpListener;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::{GraphqlClient, TestDb};
+
+/// The ledger's own binary, built by cargo beside this crate's test executables (which live in
+/// `target/<profile>/deps`) whenever this crate's integration tests are built.
+fn binary() -> std::path::PathBuf {
+    let exe = std::env::current_exe().expect("the test executable's path");
+    let profile_dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("test executables live in target/<profile>/deps");
+    let binary = profile_dir.join(format!("ledger-under-test{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        binary.exists(),
+        "{} is missing: run the tests with cargo, which builds it",
+        binary.display()
+    );
+    binary
+}
+
+/// Runs the ledger's command line with `args` (after `--database-url` when `db` is given) and
+/// waits for it.
+pub fn cli(db: Option<&TestDb>, args: &[&str]) -> Output {
+    let mut command = Command::new(binary());
+    command.env_remove("DATABASE_URL");
+    if let Some(db) = db {
+        command.arg("--database-url").arg(db.url.expose());
+    }
+    command
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run the ledger binary")
+}
+
+/// A ledger server running as its own process, as in production.
+#[derive(Debug)]
+pub struct LedgerProcess {
+    child: Child,
+    pub port: u16,
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+impl LedgerProcess {
+    /// Starts `serve` on `db` and waits until `/healthz` answers.
+    pub async fn start(db: &TestDb) -> Self {
+        let port = free_port();
+        let child = Command::new(binary())
+            .env_remove("DATABASE_URL")
+            .env("RUST_LOG", "warn")
+            .arg("--database-url")
+            .arg(db.url.expose())
+            .arg("serve")
+            .arg("--listen")
+            .arg(format!("127.0.0.1:{port}"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("start the ledger binary");
+        let process = Self { child, port };
+        let client = process.client();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Ok(response) = reqwest::get(format!("{}/healthz", client.base())).await {
+                if response.status().is_success() {
+                    return process;
+                }
+            }
+            assert!(Instant::now() < deadline, "the ledger did not start in 30 s");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    pub fn client(&self) -> GraphqlClient {
+        GraphqlClient::new(format!("http://127.0.0.1:{}", self.port))
+    }
+}
+
+impl Drop for LedgerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -1,0 +1,397 @@
+//! The storage conformance suite: every backend must pass all of it.
+
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+use chrono::NaiveDate;
+use cqrs_es::persist::PersistedEventStore;
+use cqrs_es::{Aggregate, AggregateError, EventStore};
+use domain::access::Role;
+use domain::decision::{
+    AdoptDecision, Decision, DecisionCommand, DecisionEvent, DecisionStatus, MeetingOutcome,
+    ProposeDecision, Vote, VoteChoice,
+};
+use domain::ids::{DecisionId, MemberId, ProgrammeId};
+use serde_json::json;
+use store::{CommandBus, CommandContext, Database, EventRepository, LogFilter, LoggedEvent};
+use tests::{cli, on_both_backends, Backend, LedgerProcess, TestDb};
+use uuid::Uuid;
+
+fn context() -> CommandContext {
+    CommandContext {
+        actor: "Sanne de Secretaris".into(),
+        role: Role::Secretary,
+        organisation: Some("Programmabureau Dordt West".into()),
+        request_id: "req-42".into(),
+        idempotency_key: Some("key-7".into()),
+    }
+}
+
+fn propose(id: DecisionId, title: &str) -> DecisionCommand {
+    DecisionCommand::Propose(ProposeDecision {
+        decision_id: id,
+        programme_id: ProgrammeId::parse("dordt-west").expect("slug"),
+        title: title.into(),
+        description: String::new(),
+    })
+}
+
+fn adopt() -> DecisionCommand {
+    let member = |m: &str| MemberId::parse(m).expect("slug");
+    DecisionCommand::Adopt(AdoptDecision {
+        outcome: MeetingOutcome {
+            meeting_date: NaiveDate::from_ymd_opt(2023, 6, 15).expect("date"),
+            present: vec![member("gemeente"), member("rijk")],
+            votes: vec![
+                Vote {
+                    member: member("gemeente"),
+                    choice: VoteChoice::For,
+                },
+                Vote {
+                    member: member("rijk"),
+                    choice: VoteChoice::Consent,
+                },
+            ],
+        },
+    })
+}
+
+async fn run(bus: &CommandBus, id: DecisionId, command: DecisionCommand) -> Decision {
+    let name = command.name();
+    bus.execute::<Decision>(&id.to_string(), command, name, &(), &context())
+        .await
+        .expect("the command is recorded")
+}
+
+/// Handles an adoption on a loaded decision without committing it.
+async fn decide(aggregate: &mut Decision) -> Vec<DecisionEvent> {
+    let sink = cqrs_es::event_sink::EventSink::default();
+    aggregate
+        .handle(adopt(), &(), &sink)
+        .await
+        .expect("adoption is allowed");
+    sink.collect().await
+}
+
+async fn whole_log(db: &Database) -> Vec<LoggedEvent> {
+    db.read_log(0, 100_000, &LogFilter::default())
+        .await
+        .expect("read the log")
+}
+
+fn assert_well_ordered(log: &[LoggedEvent]) {
+    for (i, event) in log.iter().enumerate() {
+        assert_eq!(event.position, i as i64 + 1, "positions are dense from 1");
+    }
+    for pair in log.windows(2) {
+        assert!(
+            pair[0].recorded_at <= pair[1].recorded_at,
+            "recorded_at never decreases: {} then {}",
+            pair[0].recorded_at,
+            pair[1].recorded_at
+        );
+    }
+}
+
+async fn events_are_appended_and_loaded_back(t: TestDb) {
+    let bus = CommandBus::new(t.db.clone());
+    let id = DecisionId::from_uuid(Uuid::new_v4());
+    run(&bus, id, propose(id, "Vaststellen programma")).await;
+    let after = run(&bus, id, adopt()).await;
+    assert_eq!(after.state().map(|s| s.status), Some(DecisionStatus::Adopted));
+
+    let loaded: Decision = bus.load(&id.to_string()).await.expect("load");
+    assert_eq!(loaded, after, "loading replays to the same state");
+
+    let log = whole_log(&t.db).await;
+    assert_well_ordered(&log);
+    let kinds: Vec<_> = log
+        .iter()
+        .map(|e| (e.sequence, e.event_type.as_str(), e.aggregate_type.as_str()))
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![
+            (1, "DecisionProposed", "Decision"),
+            (2, "DecisionAdopted", "Decision")
+        ]
+    );
+    assert_eq!(t.db.head().await.expect("head"), 2);
+    let only_this = t
+        .db
+        .read_log(
+            1,
+            10,
+            &LogFilter {
+                aggregate_id: Some(id.to_string()),
+                ..LogFilter::default()
+            },
+        )
+        .await
+        .expect("read after 1");
+    assert_eq!(only_this.len(), 1);
+    assert_eq!(only_this[0].event_type, "DecisionAdopted");
+}
+
+async fn concurrent_commands_on_one_aggregate_give_one_success_and_one_conflict(t: TestDb) {
+    let bus = CommandBus::new(t.db.clone());
+    let id = DecisionId::from_uuid(Uuid::new_v4());
+    run(&bus, id, propose(id, "Eén voorstel")).await;
+
+    // Two writers load the same state, decide, and commit at the same time.
+    let store = PersistedEventStore::<EventRepository, Decision>::new_event_store(
+        EventRepository::new(&t.db),
+    );
+    let other = t.reconnect().await;
+    let other_store = PersistedEventStore::<EventRepository, Decision>::new_event_store(
+        EventRepository::new(&other),
+    );
+    let agg = id.to_string();
+    let mut first = store.load_aggregate(&agg).await.expect("load");
+    let mut second = other_store.load_aggregate(&agg).await.expect("load");
+    let first_events = decide(&mut first.aggregate).await;
+    let second_events = decide(&mut second.aggregate).await;
+    let (a, b) = tokio::join!(
+        store.commit(first_events, first, HashMap::new()),
+        other_store.commit(second_events, second, HashMap::new()),
+    );
+    let outcomes = [a.is_ok(), b.is_ok()];
+    assert_eq!(
+        outcomes.iter().filter(|ok| **ok).count(),
+        1,
+        "exactly one commit wins"
+    );
+    let loser = if a.is_ok() { b } else { a };
+    assert!(
+        matches!(loser, Err(AggregateError::AggregateConflict)),
+        "the other is told it conflicted, got {loser:?}"
+    );
+
+    let log = whole_log(&t.db).await;
+    assert_well_ordered(&log);
+    assert_eq!(log.len(), 2, "one proposal and one adoption, nothing lost or doubled");
+
+    // Through the bus, a conflicting command is re-run against the fresh state instead.
+    let strict = CommandBus::new(t.db.clone()).with_conflict_retries(0);
+    let refused = strict
+        .execute::<Decision>(&agg, adopt(), "AdoptDecision", &(), &context())
+        .await;
+    assert!(
+        matches!(refused, Err(store::CommandError::Domain(_))),
+        "the adopted decision is final"
+    );
+    other.close().await;
+}
+
+/// Eight writers in two server processes record 100 decisions while a reader tails the log.
+async fn concurrent_writers_in_two_processes_keep_one_gapless_order(t: TestDb) {
+    const DECISIONS: usize = 100;
+    const WRITERS: usize = 8;
+    let token = t.token("Schrijver", Role::Secretary, None).await;
+    let servers = [LedgerProcess::start(&t).await, LedgerProcess::start(&t).await];
+
+    let reader_db = t.reconnect().await;
+    let (done_tx, mut done_rx) = tokio::sync::watch::channel(false);
+    let reader = tokio::spawn(async move {
+        let mut seen: Vec<LoggedEvent> = Vec::new();
+        loop {
+            let finished = *done_rx.borrow();
+            let after = seen.last().map_or(0, |e| e.position);
+            let page = reader_db
+                .read_log(after, 37, &LogFilter::default())
+                .await
+                .expect("tail the log");
+            let empty = page.is_empty();
+            seen.extend(page);
+            if finished && empty {
+                break;
+            }
+            if empty {
+                let _ = tokio::time::timeout(Duration::from_millis(5), done_rx.changed()).await;
+            }
+        }
+        reader_db.close().await;
+        seen
+    });
+
+    let ids: Vec<Uuid> = (0..DECISIONS).map(|_| Uuid::new_v4()).collect();
+    let mut writers = Vec::new();
+    for w in 0..WRITERS {
+        let client = servers[w % 2].client().with_token(&token);
+        let mine: Vec<Uuid> = ids.iter().copied().skip(w).step_by(WRITERS).collect();
+        writers.push(tokio::spawn(async move {
+            for id in &mine {
+                client
+                    .query(
+                        "mutation($id: ID!) { proposeDecision(input: {programmeId: \"dordt-west\", \
+                         title: \"Besluit\", decisionId: $id}) { id } }",
+                        json!({ "id": id.to_string() }),
+                    )
+                    .await
+                    .expect_ok();
+            }
+            for id in &mine {
+                client
+                    .query(
+                        "mutation($id: ID!) { adoptDecision(input: {decisionId: $id, \
+                         meetingDate: \"2023-06-15\", present: [\"gemeente\"], \
+                         votes: [{member: \"gemeente\", choice: FOR}]}) { status } }",
+                        json!({ "id": id.to_string() }),
+                    )
+                    .await
+                    .expect_ok();
+            }
+        }));
+    }
+    for writer in writers {
+        writer.await.expect("writer finished");
+    }
+    done_tx.send(true).expect("reader is listening");
+    let seen = reader.await.expect("reader finished");
+
+    let log = whole_log(&t.db).await;
+    assert_eq!(log.len(), DECISIONS * 2, "every command recorded once");
+    assert_well_ordered(&log);
+    assert_eq!(
+        seen, log,
+        "the tailing reader saw exactly the final log, in order: no gap was filled later"
+    );
+    let keys: HashSet<_> = log
+        .iter()
+        .map(|e| (e.aggregate_id.clone(), e.sequence))
+        .collect();
+    assert_eq!(keys.len(), log.len());
+    for id in ids {
+        let mine: Vec<_> = log
+            .iter()
+            .filter(|e| e.aggregate_id == id.to_string())
+            .map(|e| e.event_type.as_str())
+            .collect();
+        assert_eq!(mine, vec!["DecisionProposed", "DecisionAdopted"]);
+    }
+}
+
+async fn history_cannot_be_changed_by_hand(t: TestDb) {
+    let bus = CommandBus::new(t.db.clone());
+    let id = DecisionId::from_uuid(Uuid::new_v4());
+    run(&bus, id, propose(id, "Vaststellen programma")).await;
+    run(&bus, id, adopt()).await;
+    let before = whole_log(&t.db).await;
+
+    let mut statements = vec![
+        "UPDATE events SET payload = '{}'".to_owned(),
+        "DELETE FROM events".to_owned(),
+        "DELETE FROM events WHERE position = 2".to_owned(),
+        "UPDATE events SET recorded_at = recorded_at WHERE position = 1".to_owned(),
+    ];
+    match t.backend() {
+        Backend::Postgres => {
+            statements.push("TRUNCATE events".into());
+            statements.push("UPDATE event_log_head SET position = 0".into());
+            statements.push("DELETE FROM event_log_head".into());
+        }
+        Backend::Sqlite => {
+            // A forged event must take the next position, not rewrite an earlier one.
+            statements.push(
+                "INSERT INTO events (position, aggregate_type, aggregate_id, sequence, event_type, \
+                 event_version, payload, metadata, recorded_at) VALUES (1, 'Decision', 'x', 1, \
+                 'DecisionProposed', '1', '{}', '{}', '2999-01-01T00:00:00.000Z')"
+                    .into(),
+            );
+        }
+    }
+    for sql in &statements {
+        let result = match &t.db {
+            Database::Postgres(pool) => sqlx::query(sql).execute(pool).await.map(|_| ()),
+            Database::Sqlite(pool) => sqlx::query(sql).execute(pool).await.map(|_| ()),
+        };
+        let err = result.expect_err(&format!("the database refuses {sql}"));
+        let message = err.to_string();
+        assert!(
+            message.contains("append-only") || message.contains("only moves forward"),
+            "{sql}: the refusal comes from the database and says why: {message}"
+        );
+    }
+    assert_eq!(whole_log(&t.db).await, before, "the log is unchanged");
+}
+
+async fn metadata_names_who_recorded_what(t: TestDb) {
+    let bus = CommandBus::new(t.db.clone());
+    let id = DecisionId::from_uuid(Uuid::new_v4());
+    run(&bus, id, propose(id, "Vaststellen programma")).await;
+    let log = whole_log(&t.db).await;
+    assert_eq!(
+        log[0].metadata,
+        json!({
+            "actor": "Sanne de Secretaris",
+            "role": "secretary",
+            "organisation": "Programmabureau Dordt West",
+            "request_id": "req-42",
+            "idempotency_key": "key-7",
+            "command": "ProposeDecision",
+        })
+    );
+    let payload: DecisionEvent =
+        serde_json::from_value(log[0].payload.clone()).expect("payload decodes");
+    assert!(matches!(payload, DecisionEvent::DecisionProposed { .. }));
+    assert_eq!(<Decision as Aggregate>::TYPE, log[0].aggregate_type);
+}
+
+async fn export_writes_every_column_and_reads_back_the_same(t: TestDb) {
+    let bus = CommandBus::new(t.db.clone());
+    for n in 0..3 {
+        let id = DecisionId::from_uuid(Uuid::new_v4());
+        run(&bus, id, propose(id, &format!("Besluit {n}"))).await;
+        run(&bus, id, adopt()).await;
+    }
+    let log = whole_log(&t.db).await;
+
+    let mut buffer = Vec::new();
+    let count = t.db.export(&mut buffer, None).await.expect("export");
+    assert_eq!(count, 6);
+    let text = String::from_utf8(buffer).expect("UTF-8");
+    let back: Vec<LoggedEvent> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each line is one event"))
+        .collect();
+    assert_eq!(back, log, "the export reads back as the log");
+    let first: serde_json::Value = serde_json::from_str(text.lines().next().expect("a line"))
+        .expect("JSON");
+    for column in [
+        "position",
+        "recorded_at",
+        "aggregate_type",
+        "aggregate_id",
+        "sequence",
+        "event_type",
+        "event_version",
+        "payload",
+        "metadata",
+    ] {
+        assert!(first.get(column).is_some(), "the export has {column}");
+    }
+
+    // The command line writes the same file, and stops where asked.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("export.jsonl");
+    let out = cli(Some(&t), &["export", "--output", path.to_str().expect("path")]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(std::fs::read_to_string(&path).expect("read export"), text);
+    let out = cli(Some(&t), &["export", "--until", "2"]);
+    assert!(out.status.success());
+    let lines: Vec<LoggedEvent> = String::from_utf8(out.stdout)
+        .expect("UTF-8")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("event"))
+        .collect();
+    assert_eq!(lines, log[..2].to_vec());
+}
+
+on_both_backends!(
+    events_are_appended_and_loaded_back,
+    concurrent_commands_on_one_aggregate_give_one_success_and_one_conflict,
+    concurrent_writers_in_two_processes_keep_one_gapless_order,
+    history_cannot_be_changed_by_hand,
+    metadata_names_who_recorded_what,
+    export_writes_every_column_and_reads_back_the_same,
+);
