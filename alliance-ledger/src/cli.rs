@@ -85,7 +85,8 @@ struct ExportArgs {
 }
 
 fn parse_role(s: &str) -> Result<Role, String> {
-    s.parse().map_err(|e: domain::access::UnknownRole| e.to_string())
+    s.parse()
+        .map_err(|e: domain::access::UnknownRole| e.to_string())
 }
 
 /// Parses the command line, runs the command, and turns any error into a message and exit code.
@@ -126,7 +127,10 @@ fn init_tracing(json: bool) {
 
 async fn execute(cli: Cli) -> anyhow::Result<()> {
     let url: DatabaseUrl = cli.database_url.parse()?;
-    match cli.command.unwrap_or(Command::Serve(ServeArgs::default_from_env()?)) {
+    match cli
+        .command
+        .unwrap_or(Command::Serve(ServeArgs::default_from_env()?))
+    {
         Command::Serve(args) => serve(&url, args).await,
         Command::Migrate => {
             let db = Database::open(&url).await?;
@@ -221,7 +225,9 @@ async fn token(url: &DatabaseUrl, cmd: TokenCommand) -> anyhow::Result<()> {
                     t.role,
                     t.organisation.as_deref().unwrap_or("-"),
                     t.created_at.to_rfc3339(),
-                    t.revoked_at.map(|r| r.to_rfc3339()).unwrap_or_else(|| "-".into()),
+                    t.revoked_at
+                        .map(|r| r.to_rfc3339())
+                        .unwrap_or_else(|| "-".into()),
                 )?;
             }
             Ok(())
@@ -240,8 +246,8 @@ async fn export(url: &DatabaseUrl, args: ExportArgs) -> anyhow::Result<()> {
     let db = Database::open(url).await?;
     let count = match &args.output {
         Some(path) => {
-            let file = File::create(path)
-                .with_context(|| format!("cannot create {}", path.display()))?;
+            let file =
+                File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
             let mut out = BufWriter::new(file);
             let n = db.export(&mut out, args.until).await?;
             out.into_inner()

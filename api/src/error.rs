@@ -9,9 +9,15 @@ use store::{CommandError, StoreError};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ApiError {
     /// An input field breaks a rule regardless of the ledger's state.
-    BadUserInput { field: String, message: String },
+    BadUserInput {
+        field: String,
+        message: String,
+    },
     /// The input is well formed, but a rule of the ledger forbids it.
-    RuleViolated { rule: &'static str, message: String },
+    RuleViolated {
+        rule: &'static str,
+        message: String,
+    },
     NotFound(String),
     Unauthenticated(String),
     Forbidden(String),

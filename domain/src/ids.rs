@@ -119,9 +119,15 @@ mod tests {
     #[test]
     fn slugs_refuse_what_would_be_ambiguous_in_urls_and_logs() {
         assert_eq!(ProgrammeId::parse(""), Err(SlugError::Empty));
-        assert_eq!(ProgrammeId::parse("Dordt West"), Err(SlugError::BadCharacters));
+        assert_eq!(
+            ProgrammeId::parse("Dordt West"),
+            Err(SlugError::BadCharacters)
+        );
         assert_eq!(ProgrammeId::parse("-dordt"), Err(SlugError::BadCharacters));
-        assert_eq!(ProgrammeId::parse("dordt--west"), Err(SlugError::BadCharacters));
+        assert_eq!(
+            ProgrammeId::parse("dordt--west"),
+            Err(SlugError::BadCharacters)
+        );
         assert_eq!(
             ProgrammeId::parse(&"a".repeat(65)),
             Err(SlugError::TooLong { max: 64 })

@@ -215,7 +215,9 @@ mod tests {
 
     #[test]
     fn other_schemes_are_refused_by_name() {
-        let err = "mysql://root@localhost/db".parse::<DatabaseUrl>().unwrap_err();
+        let err = "mysql://root@localhost/db"
+            .parse::<DatabaseUrl>()
+            .unwrap_err();
         assert!(matches!(err, StoreError::UnsupportedUrl { .. }), "{err}");
         let err = "sqlite://".parse::<DatabaseUrl>().unwrap_err();
         assert!(matches!(err, StoreError::MalformedUrl { .. }), "{err}");
@@ -223,7 +225,9 @@ mod tests {
 
     #[test]
     fn passwords_never_reach_the_display() {
-        let url: DatabaseUrl = "postgres://ledger:s3cret@db.example/ledger".parse().expect("valid");
+        let url: DatabaseUrl = "postgres://ledger:s3cret@db.example/ledger"
+            .parse()
+            .expect("valid");
         assert_eq!(url.to_string(), "postgres://ledger:***@db.example/ledger");
         assert!(!format!("{url:?}").contains("s3cret"));
     }

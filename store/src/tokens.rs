@@ -208,22 +208,18 @@ impl Database {
         let sql = "UPDATE api_tokens SET revoked_at = coalesce(revoked_at, $2) WHERE id = $1";
         let now = Utc::now();
         let affected = match self {
-            Database::Postgres(pool) => {
-                sqlx::query(sql)
-                    .bind(id)
-                    .bind(now)
-                    .execute(pool)
-                    .await?
-                    .rows_affected()
-            }
-            Database::Sqlite(pool) => {
-                sqlx::query(sql)
-                    .bind(id.to_string())
-                    .bind(time_text(now))
-                    .execute(pool)
-                    .await?
-                    .rows_affected()
-            }
+            Database::Postgres(pool) => sqlx::query(sql)
+                .bind(id)
+                .bind(now)
+                .execute(pool)
+                .await?
+                .rows_affected(),
+            Database::Sqlite(pool) => sqlx::query(sql)
+                .bind(id.to_string())
+                .bind(time_text(now))
+                .execute(pool)
+                .await?
+                .rows_affected(),
         };
         if affected == 0 {
             return Err(StoreError::TokenNotFound(id));

@@ -110,9 +110,10 @@ impl Drop for TestDb {
                 runtime.block_on(async move {
                     let admin = Database::connect(&admin_url.parse().ok()?).await.ok()?;
                     if let Database::Postgres(pool) = &admin {
-                        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                            .execute(pool)
-                            .await;
+                        let _ =
+                            sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                                .execute(pool)
+                                .await;
                     }
                     admin.close().await;
                     Some(())

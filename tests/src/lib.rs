@@ -14,7 +14,7 @@ mod server;
 
 pub use client::{GraphqlClient, GraphqlReply};
 pub use db::TestDb;
-pub use process::{cli, LedgerProcess};
+pub use process::{cli, ledger_binary, LedgerProcess};
 pub use server::TestServer;
 pub use store::Backend;
 

@@ -6,7 +6,7 @@ use crate::{GraphqlClient, TestDb};
 
 /// The ledger's own binary, built by cargo beside this crate's test executables (which live in
 /// `target/<profile>/deps`) whenever this crate's integration tests are built.
-fn binary() -> std::path::PathBuf {
+pub fn ledger_binary() -> std::path::PathBuf {
     let exe = std::env::current_exe().expect("the test executable's path");
     let profile_dir = exe
         .parent()
@@ -24,7 +24,7 @@ fn binary() -> std::path::PathBuf {
 /// Runs the ledger's command line with `args` (after `--database-url` when `db` is given) and
 /// waits for it.
 pub fn cli(db: Option<&TestDb>, args: &[&str]) -> Output {
-    let mut command = Command::new(binary());
+    let mut command = Command::new(ledger_binary());
     command.env_remove("DATABASE_URL");
     if let Some(db) = db {
         command.arg("--database-url").arg(db.url.expose());
@@ -54,7 +54,7 @@ impl LedgerProcess {
     /// Starts `serve` on `db` and waits until `/healthz` answers.
     pub async fn start(db: &TestDb) -> Self {
         let port = free_port();
-        let child = Command::new(binary())
+        let child = Command::new(ledger_binary())
             .env_remove("DATABASE_URL")
             .env("RUST_LOG", "warn")
             .arg("--database-url")
@@ -75,7 +75,10 @@ impl LedgerProcess {
                     return process;
                 }
             }
-            assert!(Instant::now() < deadline, "the ledger did not start in 30 s");
+            assert!(
+                Instant::now() < deadline,
+                "the ledger did not start in 30 s"
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }

@@ -98,7 +98,10 @@ async fn events_are_appended_and_loaded_back(t: TestDb) {
     let id = DecisionId::from_uuid(Uuid::new_v4());
     run(&bus, id, propose(id, "Vaststellen programma")).await;
     let after = run(&bus, id, adopt()).await;
-    assert_eq!(after.state().map(|s| s.status), Some(DecisionStatus::Adopted));
+    assert_eq!(
+        after.state().map(|s| s.status),
+        Some(DecisionStatus::Adopted)
+    );
 
     let loaded: Decision = bus.load(&id.to_string()).await.expect("load");
     assert_eq!(loaded, after, "loading replays to the same state");
@@ -117,9 +120,8 @@ async fn events_are_appended_and_loaded_back(t: TestDb) {
         ]
     );
     assert_eq!(t.db.head().await.expect("head"), 2);
-    let only_this = t
-        .db
-        .read_log(
+    let only_this =
+        t.db.read_log(
             1,
             10,
             &LogFilter {
@@ -169,7 +171,11 @@ async fn concurrent_commands_on_one_aggregate_give_one_success_and_one_conflict(
 
     let log = whole_log(&t.db).await;
     assert_well_ordered(&log);
-    assert_eq!(log.len(), 2, "one proposal and one adoption, nothing lost or doubled");
+    assert_eq!(
+        log.len(),
+        2,
+        "one proposal and one adoption, nothing lost or doubled"
+    );
 
     // Through the bus, a conflicting command is re-run against the fresh state instead.
     let strict = CommandBus::new(t.db.clone()).with_conflict_retries(0);
@@ -188,7 +194,10 @@ async fn concurrent_writers_in_two_processes_keep_one_gapless_order(t: TestDb) {
     const DECISIONS: usize = 100;
     const WRITERS: usize = 8;
     let token = t.token("Schrijver", Role::Secretary, None).await;
-    let servers = [LedgerProcess::start(&t).await, LedgerProcess::start(&t).await];
+    let servers = [
+        LedgerProcess::start(&t).await,
+        LedgerProcess::start(&t).await,
+    ];
 
     let reader_db = t.reconnect().await;
     let (done_tx, mut done_rx) = tokio::sync::watch::channel(false);
@@ -355,8 +364,8 @@ async fn export_writes_every_column_and_reads_back_the_same(t: TestDb) {
         .map(|l| serde_json::from_str(l).expect("each line is one event"))
         .collect();
     assert_eq!(back, log, "the export reads back as the log");
-    let first: serde_json::Value = serde_json::from_str(text.lines().next().expect("a line"))
-        .expect("JSON");
+    let first: serde_json::Value =
+        serde_json::from_str(text.lines().next().expect("a line")).expect("JSON");
     for column in [
         "position",
         "recorded_at",
@@ -374,8 +383,15 @@ async fn export_writes_every_column_and_reads_back_the_same(t: TestDb) {
     // The command line writes the same file, and stops where asked.
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("export.jsonl");
-    let out = cli(Some(&t), &["export", "--output", path.to_str().expect("path")]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = cli(
+        Some(&t),
+        &["export", "--output", path.to_str().expect("path")],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(std::fs::read_to_string(&path).expect("read export"), text);
     let out = cli(Some(&t), &["export", "--until", "2"]);
     assert!(out.status.success());

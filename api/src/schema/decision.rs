@@ -206,8 +206,7 @@ async fn execute(
         .execute::<Decision>(&id.to_string(), command, name, &(), &context)
         .await
         .map_err(ApiError::from)?;
-    DecisionObject::from_aggregate(&decision)
-        .ok_or_else(|| ApiError::Internal.into())
+    DecisionObject::from_aggregate(&decision).ok_or_else(|| ApiError::Internal.into())
 }
 
 #[derive(Default)]
@@ -256,7 +255,11 @@ impl DecisionMutation {
     }
 
     /// Record that a meeting adopted a proposal.
-    async fn adopt_decision(&self, ctx: &Context<'_>, input: DecideInput) -> Result<DecisionObject> {
+    async fn adopt_decision(
+        &self,
+        ctx: &Context<'_>,
+        input: DecideInput,
+    ) -> Result<DecisionObject> {
         let context = require_recorder(ctx, input.idempotency_key.clone())?;
         let id = parse_decision_id("decisionId", &input.decision_id)?;
         let outcome = input.outcome()?;
@@ -265,7 +268,11 @@ impl DecisionMutation {
     }
 
     /// Record that a meeting rejected a proposal.
-    async fn reject_decision(&self, ctx: &Context<'_>, input: DecideInput) -> Result<DecisionObject> {
+    async fn reject_decision(
+        &self,
+        ctx: &Context<'_>,
+        input: DecideInput,
+    ) -> Result<DecisionObject> {
         let context = require_recorder(ctx, input.idempotency_key.clone())?;
         let id = parse_decision_id("decisionId", &input.decision_id)?;
         let outcome = input.outcome()?;

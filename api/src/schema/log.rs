@@ -52,7 +52,9 @@ impl LogQuery {
     async fn events(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Return events with a position after this one; 0 (the default) for the start.")]
+        #[graphql(
+            desc = "Return events with a position after this one; 0 (the default) for the start."
+        )]
         after: Option<i64>,
         #[graphql(desc = "How many events to return at most (default 100).")] first: Option<i32>,
         aggregate_type: Option<String>,

@@ -27,7 +27,9 @@ pub enum DecisionError {
     Final { status: DecisionStatus },
     #[error("the decision was withdrawn; a withdrawn proposal cannot be decided")]
     Withdrawn,
-    #[error("the votes do not carry the decision under the {rule:?} rule, so it cannot be adopted")]
+    #[error(
+        "the votes do not carry the decision under the {rule:?} rule, so it cannot be adopted"
+    )]
     NotCarried { rule: AdoptionRule },
     #[error("the votes carry the decision under the {rule:?} rule, so it cannot be rejected")]
     VotesCarryIt { rule: AdoptionRule },

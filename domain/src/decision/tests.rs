@@ -80,7 +80,9 @@ fn propose(title: &str) -> DecisionCommand {
 async fn proposing_records_the_trimmed_proposal() {
     DecisionTest::with(())
         .given_no_previous_events()
-        .when_async(propose("  Vaststellen Nationaal Programma Dordt West 2023-2043 "))
+        .when_async(propose(
+            "  Vaststellen Nationaal Programma Dordt West 2023-2043 ",
+        ))
         .await
         .then_expect_events(vec![proposed()]);
 }
@@ -170,7 +172,9 @@ async fn rejection_with_a_carrying_vote_is_refused() {
 #[tokio::test]
 async fn only_members_present_vote() {
     let mut outcome = carried_outcome();
-    outcome.votes.push(vote("woningcorporatie", VoteChoice::For));
+    outcome
+        .votes
+        .push(vote("woningcorporatie", VoteChoice::For));
     DecisionTest::with(())
         .given(vec![proposed()])
         .when_async(DecisionCommand::Adopt(AdoptDecision { outcome }))

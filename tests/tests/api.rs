@@ -1,0 +1,277 @@
+//! The GraphQL API over real HTTP: recording decisions, reading the log, and who may do what.
+
+use domain::access::Role;
+use serde_json::{json, Value};
+use tests::{on_both_backends, GraphqlClient, TestDb, TestServer};
+
+const PROPOSE: &str = "mutation($input: ProposeDecisionInput!) {
+    proposeDecision(input: $input) { id programmeId title status }
+}";
+const ADOPT: &str = "mutation($input: DecideInput!) {
+    adoptDecision(input: $input) { id status meeting { date present votes { member choice } } }
+}";
+const EVENTS: &str = "query($after: Int, $first: Int) {
+    events(after: $after, first: $first) {
+        position recordedAt aggregateType aggregateId sequence eventType eventVersion payload metadata
+    }
+}";
+
+fn proposal(title: &str) -> Value {
+    json!({ "input": { "programmeId": "dordt-west", "title": title } })
+}
+
+fn adoption(id: &str) -> Value {
+    json!({ "input": {
+        "decisionId": id,
+        "meetingDate": "2023-06-15",
+        "present": ["gemeente", "woningcorporatie", "rijk"],
+        "votes": [
+            { "member": "gemeente", "choice": "FOR" },
+            { "member": "woningcorporatie", "choice": "CONSENT" },
+            { "member": "rijk", "choice": "ABSTAIN" }
+        ]
+    }})
+}
+
+async fn log_of(auditor: &GraphqlClient) -> Vec<Value> {
+    auditor
+        .query(EVENTS, json!({ "first": 1000 }))
+        .await
+        .expect_ok()["events"]
+        .as_array()
+        .cloned()
+        .expect("a list")
+}
+
+async fn a_secretary_records_and_an_auditor_sees_who_did(t: TestDb) {
+    let server = TestServer::start(&t).await;
+    let secretary = server.client().with_token(
+        &t.token("Sanne", Role::Secretary, Some("Gemeente Dordrecht"))
+            .await,
+    );
+    let auditor = server
+        .client()
+        .with_token(&t.token("Aad", Role::Auditor, None).await);
+
+    let proposed = secretary
+        .query(
+            PROPOSE,
+            proposal("Vaststellen Nationaal Programma Dordt West"),
+        )
+        .await
+        .expect_ok();
+    let id = proposed["proposeDecision"]["id"]
+        .as_str()
+        .expect("an id")
+        .to_owned();
+    assert_eq!(proposed["proposeDecision"]["status"], "PROPOSED");
+    let adopted = secretary.query(ADOPT, adoption(&id)).await.expect_ok();
+    assert_eq!(adopted["adoptDecision"]["status"], "ADOPTED");
+    assert_eq!(adopted["adoptDecision"]["meeting"]["date"], "2023-06-15");
+
+    let events = log_of(&auditor).await;
+    assert_eq!(events.len(), 2);
+    for (i, event) in events.iter().enumerate() {
+        assert_eq!(event["position"], json!(i + 1));
+        assert_eq!(event["aggregateType"], "Decision");
+        assert_eq!(event["aggregateId"], json!(id));
+        assert_eq!(event["metadata"]["actor"], "Sanne");
+        assert_eq!(event["metadata"]["role"], "secretary");
+        assert_eq!(event["metadata"]["organisation"], "Gemeente Dordrecht");
+        assert!(event["recordedAt"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("20")));
+    }
+    assert_eq!(events[0]["eventType"], "DecisionProposed");
+    assert_eq!(events[1]["eventType"], "DecisionAdopted");
+    assert_eq!(
+        events[0]["payload"]["DecisionProposed"]["title"],
+        "Vaststellen Nationaal Programma Dordt West"
+    );
+
+    let page = auditor
+        .query(EVENTS, json!({ "after": 1, "first": 10 }))
+        .await
+        .expect_ok();
+    assert_eq!(page["events"].as_array().map(Vec::len), Some(1));
+
+    let read = secretary
+        .query(
+            "query($id: ID!) { decision(id: $id) { title status meeting { votes { choice } } } }",
+            json!({ "id": id }),
+        )
+        .await
+        .expect_ok();
+    assert_eq!(read["decision"]["status"], "ADOPTED");
+    server.stop().await;
+}
+
+async fn without_a_valid_token_nothing_is_recorded(t: TestDb) {
+    let server = TestServer::start(&t).await;
+    let auditor = server
+        .client()
+        .with_token(&t.token("Aad", Role::Auditor, None).await);
+    let revoked_secret = t.token("Oud", Role::Secretary, None).await;
+    let revoked_id =
+        t.db.list_tokens()
+            .await
+            .expect("list")
+            .into_iter()
+            .find(|i| i.actor == "Oud")
+            .expect("the token")
+            .id;
+    t.db.revoke_token(revoked_id).await.expect("revoke");
+
+    for client in [
+        server.client(),
+        server.client().with_token("alt_0000000000"),
+        server.client().with_token("not even a token"),
+        server.client().with_token(&revoked_secret),
+    ] {
+        let reply = client.query(PROPOSE, proposal("Zonder toegang")).await;
+        assert_eq!(
+            reply.error_codes(),
+            vec!["UNAUTHENTICATED"],
+            "{:?}",
+            reply.body
+        );
+        assert!(reply.data().is_null());
+    }
+    assert!(log_of(&auditor).await.is_empty(), "nothing was recorded");
+    server.stop().await;
+}
+
+async fn roles_too_low_are_forbidden(t: TestDb) {
+    let server = TestServer::start(&t).await;
+    let auditor = server
+        .client()
+        .with_token(&t.token("Aad", Role::Auditor, None).await);
+    for role in [Role::Partner, Role::Rijk, Role::Auditor] {
+        let client = server
+            .client()
+            .with_token(&t.token("Iemand", role, None).await);
+        let reply = client.query(PROPOSE, proposal("Niet mijn rol")).await;
+        assert_eq!(
+            reply.error_codes(),
+            vec!["FORBIDDEN"],
+            "{role}: {:?}",
+            reply.body
+        );
+    }
+    for role in [Role::Secretary, Role::Partner, Role::Rijk] {
+        let client = server
+            .client()
+            .with_token(&t.token("Lezer", role, None).await);
+        let reply = client.query(EVENTS, json!({})).await;
+        assert_eq!(
+            reply.error_codes(),
+            vec!["FORBIDDEN"],
+            "{role}: {:?}",
+            reply.body
+        );
+    }
+    assert!(log_of(&auditor).await.is_empty());
+    let admin = server
+        .client()
+        .with_token(&t.token("Beheer", Role::Admin, None).await);
+    admin
+        .query(PROPOSE, proposal("Beheerder mag"))
+        .await
+        .expect_ok();
+    assert_eq!(log_of(&admin).await.len(), 1);
+    server.stop().await;
+}
+
+async fn bad_input_names_the_field_and_rule_and_records_nothing(t: TestDb) {
+    let server = TestServer::start(&t).await;
+    let secretary = server
+        .client()
+        .with_token(&t.token("Sanne", Role::Secretary, None).await);
+    let auditor = server
+        .client()
+        .with_token(&t.token("Aad", Role::Auditor, None).await);
+
+    let reply = secretary
+        .query(
+            PROPOSE,
+            json!({ "input": { "programmeId": "Dordt West", "title": "x" } }),
+        )
+        .await;
+    assert_eq!(reply.error_codes(), vec!["BAD_USER_INPUT"]);
+    assert_eq!(reply.errors()[0]["extensions"]["field"], "programmeId");
+
+    let reply = secretary.query(PROPOSE, proposal("   ")).await;
+    assert_eq!(reply.error_codes(), vec!["BAD_USER_INPUT"]);
+    assert_eq!(reply.errors()[0]["extensions"]["field"], "title");
+
+    let id = secretary
+        .query(PROPOSE, proposal("Echt voorstel"))
+        .await
+        .expect_ok()["proposeDecision"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let mut outsider = adoption(&id);
+    outsider["input"]["votes"][2]["member"] = json!("politie");
+    let reply = secretary.query(ADOPT, outsider).await;
+    assert_eq!(reply.error_codes(), vec!["BAD_USER_INPUT"]);
+    assert_eq!(reply.errors()[0]["extensions"]["field"], "votes");
+    assert!(reply.errors()[0]["message"]
+        .as_str()
+        .is_some_and(|m| m.contains("politie") && m.contains("not present")));
+
+    let mut lost = adoption(&id);
+    lost["input"]["votes"] = json!([{ "member": "gemeente", "choice": "AGAINST" }]);
+    let reply = secretary.query(ADOPT, lost).await;
+    assert_eq!(reply.error_codes(), vec!["RULE_VIOLATED"]);
+    assert_eq!(
+        reply.errors()[0]["extensions"]["rule"],
+        "decision.adoption_rule"
+    );
+
+    let reply = secretary.query(ADOPT, adoption("not-a-uuid")).await;
+    assert_eq!(reply.error_codes(), vec!["BAD_USER_INPUT"]);
+    assert_eq!(reply.errors()[0]["extensions"]["field"], "decisionId");
+
+    let reply = secretary
+        .query(ADOPT, adoption("6f0c1f4e-0000-4000-8000-00000000dead"))
+        .await;
+    assert_eq!(reply.error_codes(), vec!["NOT_FOUND"]);
+
+    secretary.query(ADOPT, adoption(&id)).await.expect_ok();
+    let reply = secretary.query(ADOPT, adoption(&id)).await;
+    assert_eq!(reply.error_codes(), vec!["RULE_VIOLATED"]);
+    assert_eq!(reply.errors()[0]["extensions"]["rule"], "decision.final");
+
+    let events = log_of(&auditor).await;
+    let types: Vec<_> = events.iter().map(|e| e["eventType"].clone()).collect();
+    assert_eq!(
+        types,
+        vec![json!("DecisionProposed"), json!("DecisionAdopted")]
+    );
+    server.stop().await;
+}
+
+async fn health_reports_the_database_and_position(t: TestDb) {
+    let server = TestServer::start(&t).await;
+    let (status, body) = server.client().get("/healthz").await;
+    assert_eq!(status, 200);
+    let body: Value = serde_json::from_str(&body).expect("JSON");
+    assert_eq!(body["status"], "ok");
+    assert_eq!(body["position"], 0);
+    let (status, page) = server.client().get("/graphql").await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("graphiql"),
+        "GraphiQL is served on GET /graphql"
+    );
+    server.stop().await;
+}
+
+on_both_backends!(
+    a_secretary_records_and_an_auditor_sees_who_did,
+    without_a_valid_token_nothing_is_recorded,
+    roles_too_low_are_forbidden,
+    bad_input_names_the_field_and_rule_and_records_nothing,
+    health_reports_the_database_and_position,
+);
