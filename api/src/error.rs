@@ -12,6 +12,8 @@ pub enum ApiError {
     BadUserInput {
         field: String,
         message: String,
+        /// The rule broken, when a domain rule (not just the input's shape) refused it.
+        rule: Option<&'static str>,
     },
     /// The input is well formed, but a rule of the ledger forbids it.
     RuleViolated {
@@ -63,6 +65,7 @@ impl ApiError {
         Self::BadUserInput {
             field: field.to_owned(),
             message: format!("{field}: {message}"),
+            rule: None,
         }
     }
 
@@ -72,12 +75,17 @@ impl ApiError {
             ErrorKind::InvalidInput { field } => Self::BadUserInput {
                 field: field.to_owned(),
                 message,
+                rule: Some(error.rule()),
             },
             ErrorKind::RuleViolated => Self::RuleViolated {
                 rule: error.rule(),
                 message,
             },
             ErrorKind::NotFound => Self::NotFound(message),
+            ErrorKind::Unavailable => {
+                tracing::warn!(%message, "a rule could not read the ledger");
+                Self::Unavailable
+            }
         }
     }
 }
@@ -116,7 +124,12 @@ impl ErrorExtensions for ApiError {
         async_graphql::Error::new(self.message()).extend_with(|_, ext| {
             ext.set("code", self.code());
             match self {
-                Self::BadUserInput { field, .. } => ext.set("field", field.as_str()),
+                Self::BadUserInput { field, rule, .. } => {
+                    ext.set("field", field.as_str());
+                    if let Some(rule) = rule {
+                        ext.set("rule", *rule);
+                    }
+                }
                 Self::RuleViolated { rule, .. } => ext.set("rule", *rule),
                 _ => {}
             }

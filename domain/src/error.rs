@@ -12,6 +12,8 @@ pub enum ErrorKind {
     RuleViolated,
     /// The command addresses something the ledger does not hold.
     NotFound,
+    /// The ledger could not read what the rule needs; nothing was decided.
+    Unavailable,
 }
 
 /// Implemented by every domain error enum.

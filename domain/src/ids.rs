@@ -73,6 +73,23 @@ slug_id!(
     /// A member of an alliance, e.g. `gemeente-dordrecht`.
     MemberId
 );
+slug_id!(
+    /// An area: the focus area, a wijk, a buurt or a comparator (`dordt-west`, `crabbehof`,
+    /// `dordrecht`, `nederland`). Its CBS code, where it has one, is an attribute.
+    AreaId
+);
+slug_id!(
+    /// A pillar of a programme, e.g. `gezond-en-samen-leven`.
+    PillarId
+);
+slug_id!(
+    /// An indicator, e.g. `ernstig-overgewicht`.
+    IndicatorKey
+);
+slug_id!(
+    /// An execution programme (uitvoeringsprogramma), e.g. `uitvoeringsprogramma-2024-2027`.
+    ExecutionProgrammeId
+);
 
 macro_rules! uuid_id {
     ($(#[$doc:meta])* $name:ident) => {
@@ -91,6 +108,11 @@ macro_rules! uuid_id {
             pub fn uuid(&self) -> Uuid {
                 self.0
             }
+
+            /// Reads a uuid in its usual text form.
+            pub fn parse(value: &str) -> Result<Self, uuid::Error> {
+                Uuid::parse_str(value).map(Self)
+            }
         }
 
         impl fmt::Display for $name {
@@ -104,6 +126,38 @@ macro_rules! uuid_id {
 uuid_id!(
     /// A decision of an alliance.
     DecisionId
+);
+uuid_id!(
+    /// A meeting of an alliance.
+    MeetingId
+);
+uuid_id!(
+    /// A fund: money one funder makes available to a programme.
+    FundId
+);
+uuid_id!(
+    /// An allocation of part of a fund to a pillar, intervention or area for one year.
+    AllocationId
+);
+uuid_id!(
+    /// A commitment of budget within an allocation, or an expenditure from it.
+    BudgetLineId
+);
+uuid_id!(
+    /// A promise a partner made to the programme.
+    CommitmentId
+);
+uuid_id!(
+    /// A concrete action under an execution programme.
+    InterventionId
+);
+uuid_id!(
+    /// A milestone of an intervention.
+    MilestoneId
+);
+uuid_id!(
+    /// One piece of resident input: a survey, a session, or other.
+    ResidentInputId
 );
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ mod commands;
 mod database;
 mod error;
 mod log;
+mod lookup;
 mod repository;
 mod tokens;
 
@@ -18,5 +19,6 @@ pub use commands::{CommandBus, CommandContext, CommandError};
 pub use database::{Backend, Database, DatabaseUrl, DEFAULT_DATABASE_URL};
 pub use error::StoreError;
 pub use log::{ExportError, LogFilter, LoggedEvent, Position};
+pub use lookup::StoreLookup;
 pub use repository::EventRepository;
 pub use tokens::{NewToken, Principal, Role, TokenInfo};

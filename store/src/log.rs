@@ -125,6 +125,41 @@ impl Database {
         }
     }
 
+    /// The events recorded under a client's idempotency key, in position order.
+    pub async fn events_with_idempotency_key(
+        &self,
+        key: &str,
+    ) -> Result<Vec<LoggedEvent>, StoreError> {
+        let positions: Vec<i64> = match self {
+            Database::Postgres(pool) => {
+                sqlx::query_scalar(
+                    "SELECT position FROM events WHERE metadata ->> 'idempotency_key' = $1 \
+                     ORDER BY position",
+                )
+                .bind(key)
+                .fetch_all(pool)
+                .await?
+            }
+            Database::Sqlite(pool) => {
+                sqlx::query_scalar(
+                    "SELECT position FROM events \
+                     WHERE json_extract(metadata, '$.idempotency_key') = ?1 ORDER BY position",
+                )
+                .bind(key)
+                .fetch_all(pool)
+                .await?
+            }
+        };
+        let mut out = Vec::with_capacity(positions.len());
+        for position in positions {
+            out.extend(
+                self.read_log(position - 1, 1, &LogFilter::default())
+                    .await?,
+            );
+        }
+        Ok(out)
+    }
+
     /// The position of the last event recorded, 0 for an empty log.
     pub async fn head(&self) -> Result<Position, StoreError> {
         let sql = "SELECT coalesce(max(position), 0) FROM events";

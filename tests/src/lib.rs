@@ -9,6 +9,7 @@ pub mod pg_server;
 
 mod client;
 mod db;
+pub mod fixtures;
 mod process;
 mod server;
 

@@ -2,13 +2,13 @@
 
 use domain::access::Role;
 use serde_json::{json, Value};
-use tests::{on_both_backends, GraphqlClient, TestDb, TestServer};
+use tests::{fixtures, on_both_backends, GraphqlClient, TestDb, TestServer};
 
 const PROPOSE: &str = "mutation($input: ProposeDecisionInput!) {
     proposeDecision(input: $input) { id programmeId title status }
 }";
 const ADOPT: &str = "mutation($input: DecideInput!) {
-    adoptDecision(input: $input) { id status meeting { date present votes { member choice } } }
+    adoptDecision(input: $input) { id status meeting { meetingId date present votes { member choice } } }
 }";
 const EVENTS: &str = "query($after: Int, $first: Int) {
     events(after: $after, first: $first) {
@@ -23,8 +23,7 @@ fn proposal(title: &str) -> Value {
 fn adoption(id: &str) -> Value {
     json!({ "input": {
         "decisionId": id,
-        "meetingDate": "2023-06-15",
-        "present": ["gemeente", "woningcorporatie", "rijk"],
+        "meetingId": fixtures::meeting_id().to_string(),
         "votes": [
             { "member": "gemeente", "choice": "FOR" },
             { "member": "woningcorporatie", "choice": "CONSENT" },
@@ -33,6 +32,7 @@ fn adoption(id: &str) -> Value {
     }})
 }
 
+/// The decision events of the log.
 async fn log_of(auditor: &GraphqlClient) -> Vec<Value> {
     auditor
         .query(EVENTS, json!({ "first": 1000 }))
@@ -41,9 +41,13 @@ async fn log_of(auditor: &GraphqlClient) -> Vec<Value> {
         .as_array()
         .cloned()
         .expect("a list")
+        .into_iter()
+        .filter(|e| e["aggregateType"] == "Decision")
+        .collect()
 }
 
 async fn a_secretary_records_and_an_auditor_sees_who_did(t: TestDb) {
+    let start = t.with_programme().await;
     let server = TestServer::start(&t).await;
     let secretary = server.client().with_token(
         &t.token("Sanne", Role::Secretary, Some("Gemeente Dordrecht"))
@@ -72,7 +76,7 @@ async fn a_secretary_records_and_an_auditor_sees_who_did(t: TestDb) {
     let events = log_of(&auditor).await;
     assert_eq!(events.len(), 2);
     for (i, event) in events.iter().enumerate() {
-        assert_eq!(event["position"], json!(i + 1));
+        assert_eq!(event["position"], json!(start + i as i64 + 1));
         assert_eq!(event["aggregateType"], "Decision");
         assert_eq!(event["aggregateId"], json!(id));
         assert_eq!(event["metadata"]["actor"], "Sanne");
@@ -90,7 +94,7 @@ async fn a_secretary_records_and_an_auditor_sees_who_did(t: TestDb) {
     );
 
     let page = auditor
-        .query(EVENTS, json!({ "after": 1, "first": 10 }))
+        .query(EVENTS, json!({ "after": start + 1, "first": 10 }))
         .await
         .expect_ok();
     assert_eq!(page["events"].as_array().map(Vec::len), Some(1));
@@ -107,6 +111,7 @@ async fn a_secretary_records_and_an_auditor_sees_who_did(t: TestDb) {
 }
 
 async fn without_a_valid_token_nothing_is_recorded(t: TestDb) {
+    t.with_programme().await;
     let server = TestServer::start(&t).await;
     let auditor = server
         .client()
@@ -142,6 +147,7 @@ async fn without_a_valid_token_nothing_is_recorded(t: TestDb) {
 }
 
 async fn roles_too_low_are_forbidden(t: TestDb) {
+    t.with_programme().await;
     let server = TestServer::start(&t).await;
     let auditor = server
         .client()
@@ -183,6 +189,7 @@ async fn roles_too_low_are_forbidden(t: TestDb) {
 }
 
 async fn bad_input_names_the_field_and_rule_and_records_nothing(t: TestDb) {
+    t.with_programme().await;
     let server = TestServer::start(&t).await;
     let secretary = server
         .client()
@@ -253,12 +260,13 @@ async fn bad_input_names_the_field_and_rule_and_records_nothing(t: TestDb) {
 }
 
 async fn health_reports_the_database_and_position(t: TestDb) {
+    let start = t.with_programme().await;
     let server = TestServer::start(&t).await;
     let (status, body) = server.client().get("/healthz").await;
     assert_eq!(status, 200);
     let body: Value = serde_json::from_str(&body).expect("JSON");
     assert_eq!(body["status"], "ok");
-    assert_eq!(body["position"], 0);
+    assert_eq!(body["position"], start);
     let (status, page) = server.client().get("/graphql").await;
     assert_eq!(status, 200);
     assert!(

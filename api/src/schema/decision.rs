@@ -2,15 +2,15 @@
 
 use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject, ID};
 use domain::decision::{
-    AdoptDecision, Decision, DecisionCommand, DecisionStatus, MeetingOutcome, ProposeDecision,
+    AdoptDecision, AmendDecision, Decision, DecisionCommand, DecisionStatus, ProposeDecision,
     RejectDecision, Vote, VoteChoice, WithdrawDecision,
 };
-use domain::ids::{DecisionId, MemberId, ProgrammeId};
+use domain::ids::{DecisionId, MeetingId, MemberId, ProgrammeId};
 use store::CommandContext;
-use uuid::Uuid;
 
+use super::input::{self, slug};
 use super::scalars::Date;
-use super::state;
+use super::{load, record};
 use crate::auth::{require_reader, require_recorder};
 use crate::ApiError;
 
@@ -73,9 +73,11 @@ struct VoteObject {
     choice: VoteChoiceValue,
 }
 
+/// The meeting that decided, as the decision recorded it.
 #[derive(SimpleObject)]
-#[graphql(name = "Meeting")]
+#[graphql(name = "DecisionMeeting")]
 struct MeetingObject {
+    meeting_id: Option<ID>,
     date: Date,
     present: Vec<String>,
     votes: Vec<VoteObject>,
@@ -90,6 +92,8 @@ pub struct DecisionObject {
     title: String,
     description: String,
     status: DecisionStatusValue,
+    /// How often the proposal was amended before it was decided.
+    amendments: u32,
     /// The meeting that adopted or rejected it.
     meeting: Option<MeetingObject>,
     withdrawal_reason: Option<String>,
@@ -104,7 +108,9 @@ impl DecisionObject {
             title: s.title.clone(),
             description: s.description.clone(),
             status: s.status.into(),
+            amendments: s.amendments,
             meeting: s.meeting.as_ref().map(|m| MeetingObject {
+                meeting_id: m.meeting_id.map(|id| ID(id.to_string())),
                 date: Date(m.meeting_date),
                 present: m.present.iter().map(ToString::to_string).collect(),
                 votes: m
@@ -140,15 +146,23 @@ pub struct VoteInput {
     choice: VoteChoiceValue,
 }
 
-/// The meeting that decides on a proposal.
+/// The recorded meeting that decides on a proposal, and the votes cast there.
 #[derive(InputObject)]
 pub struct DecideInput {
     decision_id: ID,
-    meeting_date: Date,
-    /// The members present at the meeting; only they vote.
-    present: Vec<String>,
+    /// A meeting recorded with `holdMeeting`; only the members present there vote.
+    meeting_id: ID,
     /// How each voting member voted or consented.
     votes: Vec<VoteInput>,
+    idempotency_key: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct AmendDecisionInput {
+    decision_id: ID,
+    title: Option<String>,
+    description: Option<String>,
+    reason: String,
     idempotency_key: Option<String>,
 }
 
@@ -160,37 +174,20 @@ pub struct WithdrawDecisionInput {
 }
 
 fn parse_decision_id(field: &str, id: &ID) -> Result<DecisionId, ApiError> {
-    Uuid::parse_str(id.as_str())
-        .map(DecisionId::from_uuid)
-        .map_err(|_| ApiError::bad_input(field, format!("{:?} is not a UUID", id.as_str())))
-}
-
-fn parse_member(field: &str, id: &str) -> Result<MemberId, ApiError> {
-    MemberId::parse(id).map_err(|e| ApiError::bad_input(field, format!("member {id:?} {e}")))
+    input::uuid(field, id, DecisionId::parse)
 }
 
 impl DecideInput {
-    fn outcome(&self) -> Result<MeetingOutcome, ApiError> {
-        let present = self
-            .present
-            .iter()
-            .map(|m| parse_member("present", m))
-            .collect::<Result<_, _>>()?;
-        let votes = self
-            .votes
+    fn votes(&self) -> Result<Vec<Vote>, ApiError> {
+        self.votes
             .iter()
             .map(|v| {
                 Ok(Vote {
-                    member: parse_member("votes", &v.member)?,
+                    member: slug("votes", &v.member, MemberId::parse)?,
                     choice: v.choice.into(),
                 })
             })
-            .collect::<Result<_, ApiError>>()?;
-        Ok(MeetingOutcome {
-            meeting_date: self.meeting_date.0,
-            present,
-            votes,
-        })
+            .collect()
     }
 }
 
@@ -201,11 +198,7 @@ async fn execute(
     command: DecisionCommand,
 ) -> Result<DecisionObject> {
     let name = command.name();
-    let decision = state(ctx)
-        .bus
-        .execute::<Decision>(&id.to_string(), command, name, &(), &context)
-        .await
-        .map_err(ApiError::from)?;
+    let decision: Decision = record(ctx, &context, &id.to_string(), command, name).await?;
     DecisionObject::from_aggregate(&decision).ok_or_else(|| ApiError::Internal.into())
 }
 
@@ -218,11 +211,7 @@ impl DecisionQuery {
     async fn decision(&self, ctx: &Context<'_>, id: ID) -> Result<Option<DecisionObject>> {
         require_reader(ctx)?;
         let id = parse_decision_id("id", &id)?;
-        let decision = state(ctx)
-            .bus
-            .load::<Decision>(&id.to_string())
-            .await
-            .map_err(ApiError::from)?;
+        let decision: Decision = load(ctx, &id.to_string()).await?;
         Ok(DecisionObject::from_aggregate(&decision))
     }
 }
@@ -239,12 +228,9 @@ impl DecisionMutation {
         input: ProposeDecisionInput,
     ) -> Result<DecisionObject> {
         let context = require_recorder(ctx, input.idempotency_key)?;
-        let programme_id = ProgrammeId::parse(&input.programme_id)
-            .map_err(|e| ApiError::bad_input("programmeId", e))?;
-        let decision_id = match &input.decision_id {
-            Some(id) => parse_decision_id("decisionId", id)?,
-            None => DecisionId::from_uuid(Uuid::new_v4()),
-        };
+        let programme_id = slug("programmeId", &input.programme_id, ProgrammeId::parse)?;
+        let decision_id =
+            input::new_or_given("decisionId", input.decision_id.as_ref(), DecisionId::parse)?;
         let command = DecisionCommand::Propose(ProposeDecision {
             decision_id,
             programme_id,
@@ -262,8 +248,10 @@ impl DecisionMutation {
     ) -> Result<DecisionObject> {
         let context = require_recorder(ctx, input.idempotency_key.clone())?;
         let id = parse_decision_id("decisionId", &input.decision_id)?;
-        let outcome = input.outcome()?;
-        let command = DecisionCommand::Adopt(AdoptDecision { outcome });
+        let command = DecisionCommand::Adopt(AdoptDecision {
+            meeting_id: input::uuid("meetingId", &input.meeting_id, MeetingId::parse)?,
+            votes: input.votes()?,
+        });
         execute(ctx, context, id, command).await
     }
 
@@ -275,8 +263,26 @@ impl DecisionMutation {
     ) -> Result<DecisionObject> {
         let context = require_recorder(ctx, input.idempotency_key.clone())?;
         let id = parse_decision_id("decisionId", &input.decision_id)?;
-        let outcome = input.outcome()?;
-        let command = DecisionCommand::Reject(RejectDecision { outcome });
+        let command = DecisionCommand::Reject(RejectDecision {
+            meeting_id: input::uuid("meetingId", &input.meeting_id, MeetingId::parse)?,
+            votes: input.votes()?,
+        });
+        execute(ctx, context, id, command).await
+    }
+
+    /// Change an open proposal's title or description, with a reason.
+    async fn amend_decision(
+        &self,
+        ctx: &Context<'_>,
+        input: AmendDecisionInput,
+    ) -> Result<DecisionObject> {
+        let context = require_recorder(ctx, input.idempotency_key.clone())?;
+        let id = parse_decision_id("decisionId", &input.decision_id)?;
+        let command = DecisionCommand::Amend(AmendDecision {
+            title: input.title,
+            description: input.description,
+            reason: input.reason,
+        });
         execute(ctx, context, id, command).await
     }
 

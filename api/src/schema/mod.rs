@@ -1,18 +1,34 @@
 //! The GraphQL schema: one module per area of the ledger, merged here.
 
+mod alliance;
 mod decision;
+mod input;
 mod log;
+mod programme;
 mod scalars;
 
-use async_graphql::{EmptySubscription, MergedObject, Schema};
+use async_graphql::{Context, EmptySubscription, MergedObject, Schema};
+use cqrs_es::Aggregate;
+use domain::reference::LedgerServices;
+use domain::RuleViolation;
+use store::CommandContext;
 
-use crate::AppState;
+use crate::{ApiError, AppState};
 
 #[derive(MergedObject, Default)]
-pub struct Query(log::LogQuery, decision::DecisionQuery);
+pub struct Query(
+    log::LogQuery,
+    programme::ProgrammeQuery,
+    alliance::AllianceQuery,
+    decision::DecisionQuery,
+);
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(decision::DecisionMutation);
+pub struct Mutation(
+    programme::ProgrammeMutation,
+    alliance::AllianceMutation,
+    decision::DecisionMutation,
+);
 
 /// The ledger's GraphQL schema.
 pub type LedgerSchema = Schema<Query, Mutation, EmptySubscription>;
@@ -27,6 +43,44 @@ pub fn build_schema(state: AppState) -> LedgerSchema {
         .finish()
 }
 
-pub(crate) fn state<'a>(ctx: &'a async_graphql::Context<'_>) -> &'a AppState {
+pub(crate) fn state<'a>(ctx: &'a Context<'_>) -> &'a AppState {
     ctx.data_unchecked::<AppState>()
+}
+
+/// Runs a command on one aggregate through the command bus and returns its state after.
+pub(crate) async fn record<A>(
+    ctx: &Context<'_>,
+    context: &CommandContext,
+    aggregate_id: &str,
+    command: A::Command,
+    command_name: &str,
+) -> Result<A, ApiError>
+where
+    A: Aggregate<Services = LedgerServices> + Clone,
+    A::Command: Clone,
+    A::Error: RuleViolation,
+{
+    let bus = &state(ctx).bus;
+    bus.execute::<A>(
+        aggregate_id,
+        command,
+        command_name,
+        &bus.services(),
+        context,
+    )
+    .await
+    .map_err(ApiError::from)
+}
+
+/// Loads one aggregate's current state.
+pub(crate) async fn load<A>(ctx: &Context<'_>, aggregate_id: &str) -> Result<A, ApiError>
+where
+    A: Aggregate,
+    A::Error: RuleViolation,
+{
+    state(ctx)
+        .bus
+        .load::<A>(aggregate_id)
+        .await
+        .map_err(ApiError::from)
 }

@@ -4,12 +4,13 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::{DecisionError, Vote, TEXT_MAX, TITLE_MAX};
-use crate::ids::{DecisionId, MemberId, ProgrammeId};
+use crate::ids::{DecisionId, MeetingId, MemberId, ProgrammeId};
 
 /// Everything that can be asked of a decision.
 #[derive(Debug, Clone, PartialEq)]
 pub enum DecisionCommand {
     Propose(ProposeDecision),
+    Amend(AmendDecision),
     Adopt(AdoptDecision),
     Reject(RejectDecision),
     Withdraw(WithdrawDecision),
@@ -20,6 +21,7 @@ impl DecisionCommand {
     pub fn name(&self) -> &'static str {
         match self {
             Self::Propose(_) => "ProposeDecision",
+            Self::Amend(_) => "AmendDecision",
             Self::Adopt(_) => "AdoptDecision",
             Self::Reject(_) => "RejectDecision",
             Self::Withdraw(_) => "WithdrawDecision",
@@ -48,7 +50,7 @@ impl ProposeDecision {
                 max: TITLE_MAX,
             });
         }
-        if self.description.len() > TEXT_MAX {
+        if self.description.chars().count() > TEXT_MAX {
             return Err(DecisionError::TooLong {
                 field: "description",
                 max: TEXT_MAX,
@@ -58,9 +60,63 @@ impl ProposeDecision {
     }
 }
 
-/// What a meeting decided about a proposal: when, who was there, and how each voted.
+/// Change an open proposal's title or description, with a reason.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AmendDecision {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub reason: String,
+}
+
+impl AmendDecision {
+    /// The trimmed title, description and reason, or why they are refused.
+    pub(super) fn validate(
+        &self,
+    ) -> Result<(Option<String>, Option<String>, String), DecisionError> {
+        let reason = self.reason.trim();
+        if reason.is_empty() {
+            return Err(DecisionError::ReasonRequired);
+        }
+        if reason.chars().count() > TEXT_MAX {
+            return Err(DecisionError::TooLong {
+                field: "reason",
+                max: TEXT_MAX,
+            });
+        }
+        if self.title.is_none() && self.description.is_none() {
+            return Err(DecisionError::NothingToAmend);
+        }
+        let title = match &self.title {
+            Some(t) if t.trim().is_empty() => return Err(DecisionError::TitleRequired),
+            Some(t) if t.trim().chars().count() > TITLE_MAX => {
+                return Err(DecisionError::TooLong {
+                    field: "title",
+                    max: TITLE_MAX,
+                })
+            }
+            t => t.as_ref().map(|t| t.trim().to_owned()),
+        };
+        if self
+            .description
+            .as_ref()
+            .is_some_and(|d| d.chars().count() > TEXT_MAX)
+        {
+            return Err(DecisionError::TooLong {
+                field: "description",
+                max: TEXT_MAX,
+            });
+        }
+        let description = self.description.as_ref().map(|d| d.trim().to_owned());
+        Ok((title, description, reason.to_owned()))
+    }
+}
+
+/// What a meeting decided about a proposal: which meeting, when, who was there, and how each
+/// voted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MeetingOutcome {
+    /// The recorded meeting (absent only in events recorded before meetings were recorded).
+    pub meeting_id: Option<MeetingId>,
     pub meeting_date: NaiveDate,
     pub present: Vec<MemberId>,
     pub votes: Vec<Vote>,
@@ -96,16 +152,18 @@ impl MeetingOutcome {
     }
 }
 
-/// Record that a meeting adopted the proposal.
+/// Record that a recorded meeting adopted the proposal, with each member's vote.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AdoptDecision {
-    pub outcome: MeetingOutcome,
+    pub meeting_id: MeetingId,
+    pub votes: Vec<Vote>,
 }
 
-/// Record that a meeting rejected the proposal.
+/// Record that a recorded meeting rejected the proposal, with each member's vote.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RejectDecision {
-    pub outcome: MeetingOutcome,
+    pub meeting_id: MeetingId,
+    pub votes: Vec<Vote>,
 }
 
 /// Take a proposal off the table before a meeting decides on it.

@@ -1,6 +1,7 @@
 use super::{AdoptionRule, DecisionStatus};
 use crate::error::{ErrorKind, RuleViolation};
 use crate::ids::MemberId;
+use crate::reference::ReferenceError;
 
 /// Why a decision refused a command.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -13,7 +14,7 @@ pub enum DecisionError {
     TitleRequired,
     #[error("{field}: must be at most {max} characters")]
     TooLong { field: &'static str, max: usize },
-    #[error("reason: a withdrawal must give a reason")]
+    #[error("reason: a withdrawal or amendment must give a reason")]
     ReasonRequired,
     #[error("present: at least one member must be present")]
     NobodyPresent,
@@ -33,6 +34,10 @@ pub enum DecisionError {
     NotCarried { rule: AdoptionRule },
     #[error("the votes carry the decision under the {rule:?} rule, so it cannot be rejected")]
     VotesCarryIt { rule: AdoptionRule },
+    #[error("an amendment changes the title or the description")]
+    NothingToAmend,
+    #[error(transparent)]
+    Reference(#[from] ReferenceError),
 }
 
 impl RuleViolation for DecisionError {
@@ -42,7 +47,7 @@ impl RuleViolation for DecisionError {
             Self::AlreadyProposed => "decision.unique",
             Self::TitleRequired => "decision.title_required",
             Self::TooLong { .. } => "text.max_length",
-            Self::ReasonRequired => "decision.withdrawal_reason_required",
+            Self::ReasonRequired => "decision.reason_required",
             Self::NobodyPresent => "meeting.quorum",
             Self::PresentTwice { .. } => "meeting.present_once",
             Self::VoterNotPresent { .. } => "meeting.only_present_vote",
@@ -51,12 +56,16 @@ impl RuleViolation for DecisionError {
             Self::Withdrawn => "decision.withdrawn",
             Self::NotCarried { .. } => "decision.adoption_rule",
             Self::VotesCarryIt { .. } => "decision.rejection_rule",
+            Self::NothingToAmend => "decision.amendment_changes",
+            Self::Reference(e) => e.rule(),
         }
     }
 
     fn kind(&self) -> ErrorKind {
         match self {
             Self::NotFound => ErrorKind::NotFound,
+            Self::Reference(e) => e.kind(),
+            Self::NothingToAmend => ErrorKind::InvalidInput { field: "title" },
             Self::TitleRequired => ErrorKind::InvalidInput { field: "title" },
             Self::TooLong { field, .. } => ErrorKind::InvalidInput { field },
             Self::ReasonRequired => ErrorKind::InvalidInput { field: "reason" },

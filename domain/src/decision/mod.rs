@@ -2,10 +2,13 @@
 //!
 //! Rules:
 //! - a decision is proposed once, with a title;
-//! - it is adopted or rejected in a meeting, by the members present; only members present vote,
-//!   each at most once;
-//! - it is adopted when the votes carry it under the adoption rule, and rejected when they do not;
-//! - adopted and rejected are final; a proposal can be withdrawn while it is still open.
+//! - it belongs to an established programme;
+//! - while open it can be amended (with a reason) or withdrawn;
+//! - it is adopted or rejected in a recorded meeting of the programme's alliance; only members
+//!   present at that meeting vote, each at most once;
+//! - it is adopted when the votes carry it under the alliance's adoption rule, and rejected when
+//!   they do not;
+//! - adopted and rejected are final.
 
 mod commands;
 mod error;
@@ -18,13 +21,14 @@ use cqrs_es::Aggregate;
 use serde::{Deserialize, Serialize};
 
 pub use commands::{
-    AdoptDecision, DecisionCommand, MeetingOutcome, ProposeDecision, RejectDecision,
+    AdoptDecision, AmendDecision, DecisionCommand, MeetingOutcome, ProposeDecision, RejectDecision,
     WithdrawDecision,
 };
 pub use error::DecisionError;
 pub use events::DecisionEvent;
 
-use crate::ids::{DecisionId, MemberId, ProgrammeId};
+use crate::ids::{DecisionId, MeetingId, MemberId, ProgrammeId};
+use crate::reference::LedgerServices;
 
 /// Longest title a decision may have.
 pub const TITLE_MAX: usize = 300;
@@ -90,9 +94,6 @@ impl AdoptionRule {
     }
 }
 
-/// The rule an alliance applies until its settings name another.
-pub const DEFAULT_ADOPTION_RULE: AdoptionRule = AdoptionRule::Majority;
-
 /// The state of one decision, as its events built it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Decision {
@@ -111,6 +112,14 @@ pub struct DecisionState {
     pub meeting: Option<MeetingOutcome>,
     /// Why it was withdrawn, when it was.
     pub withdrawal_reason: Option<String>,
+    /// How often the proposal was amended.
+    pub amendments: u32,
+}
+
+/// The meeting a decision is decided in, with the rule that applies.
+struct Outcome {
+    meeting: MeetingOutcome,
+    rule: AdoptionRule,
 }
 
 impl Decision {
@@ -134,12 +143,12 @@ impl Aggregate for Decision {
     type Command = DecisionCommand;
     type Event = DecisionEvent;
     type Error = DecisionError;
-    type Services = ();
+    type Services = LedgerServices;
 
     async fn handle(
         &mut self,
         command: Self::Command,
-        _services: &Self::Services,
+        services: &Self::Services,
         sink: &EventSink<Self>,
     ) -> Result<(), Self::Error> {
         let event = match command {
@@ -148,6 +157,7 @@ impl Aggregate for Decision {
                     return Err(DecisionError::AlreadyProposed);
                 }
                 cmd.validate()?;
+                services.programme(&cmd.programme_id).await?;
                 DecisionEvent::DecisionProposed {
                     decision_id: cmd.decision_id,
                     programme_id: cmd.programme_id,
@@ -155,32 +165,49 @@ impl Aggregate for Decision {
                     description: cmd.description.trim().to_owned(),
                 }
             }
-            DecisionCommand::Adopt(AdoptDecision { outcome }) => {
+            DecisionCommand::Amend(cmd) => {
                 self.open()?;
-                outcome.validate()?;
-                if !DEFAULT_ADOPTION_RULE.carried(outcome.present.len(), &outcome.votes) {
-                    return Err(DecisionError::NotCarried {
-                        rule: DEFAULT_ADOPTION_RULE,
-                    });
-                }
-                DecisionEvent::DecisionAdopted {
-                    meeting_date: outcome.meeting_date,
-                    present: outcome.present,
-                    votes: outcome.votes,
+                let (title, description, reason) = cmd.validate()?;
+                DecisionEvent::DecisionAmended {
+                    title,
+                    description,
+                    reason,
                 }
             }
-            DecisionCommand::Reject(RejectDecision { outcome }) => {
-                self.open()?;
-                outcome.validate()?;
-                if DEFAULT_ADOPTION_RULE.carried(outcome.present.len(), &outcome.votes) {
-                    return Err(DecisionError::VotesCarryIt {
-                        rule: DEFAULT_ADOPTION_RULE,
-                    });
+            DecisionCommand::Adopt(AdoptDecision { meeting_id, votes }) => {
+                let state = self.open()?;
+                let outcome = self
+                    .outcome_of(services, &state.programme_id, meeting_id, votes)
+                    .await?;
+                if !outcome
+                    .rule
+                    .carried(outcome.meeting.present.len(), &outcome.meeting.votes)
+                {
+                    return Err(DecisionError::NotCarried { rule: outcome.rule });
+                }
+                DecisionEvent::DecisionAdopted {
+                    meeting_date: outcome.meeting.meeting_date,
+                    present: outcome.meeting.present,
+                    votes: outcome.meeting.votes,
+                    meeting_id: Some(meeting_id),
+                }
+            }
+            DecisionCommand::Reject(RejectDecision { meeting_id, votes }) => {
+                let state = self.open()?;
+                let outcome = self
+                    .outcome_of(services, &state.programme_id, meeting_id, votes)
+                    .await?;
+                if outcome
+                    .rule
+                    .carried(outcome.meeting.present.len(), &outcome.meeting.votes)
+                {
+                    return Err(DecisionError::VotesCarryIt { rule: outcome.rule });
                 }
                 DecisionEvent::DecisionRejected {
-                    meeting_date: outcome.meeting_date,
-                    present: outcome.present,
-                    votes: outcome.votes,
+                    meeting_date: outcome.meeting.meeting_date,
+                    present: outcome.meeting.present,
+                    votes: outcome.meeting.votes,
+                    meeting_id: Some(meeting_id),
                 }
             }
             DecisionCommand::Withdraw(WithdrawDecision { reason }) => {
@@ -220,15 +247,31 @@ impl Aggregate for Decision {
                     status: DecisionStatus::Proposed,
                     meeting: None,
                     withdrawal_reason: None,
+                    amendments: 0,
                 });
+            }
+            DecisionEvent::DecisionAmended {
+                title, description, ..
+            } => {
+                if let Some(state) = self.state.as_mut() {
+                    if let Some(title) = title {
+                        state.title = title;
+                    }
+                    if let Some(description) = description {
+                        state.description = description;
+                    }
+                    state.amendments += 1;
+                }
             }
             DecisionEvent::DecisionAdopted {
                 meeting_date,
                 present,
                 votes,
+                meeting_id,
             } => self.close(
                 DecisionStatus::Adopted,
                 MeetingOutcome {
+                    meeting_id,
                     meeting_date,
                     present,
                     votes,
@@ -238,9 +281,11 @@ impl Aggregate for Decision {
                 meeting_date,
                 present,
                 votes,
+                meeting_id,
             } => self.close(
                 DecisionStatus::Rejected,
                 MeetingOutcome {
+                    meeting_id,
                     meeting_date,
                     present,
                     votes,
@@ -257,6 +302,29 @@ impl Aggregate for Decision {
 }
 
 impl Decision {
+    /// Checks the meeting and the votes against the programme's alliance.
+    async fn outcome_of(
+        &self,
+        services: &LedgerServices,
+        programme: &ProgrammeId,
+        meeting_id: MeetingId,
+        votes: Vec<Vote>,
+    ) -> Result<Outcome, DecisionError> {
+        let alliance = services.alliance(programme).await?;
+        let meeting = alliance.meeting("meetingId", meeting_id)?;
+        let outcome = MeetingOutcome {
+            meeting_id: Some(meeting_id),
+            meeting_date: meeting.date,
+            present: meeting.present.clone(),
+            votes,
+        };
+        outcome.validate()?;
+        Ok(Outcome {
+            meeting: outcome,
+            rule: alliance.adoption_rule,
+        })
+    }
+
     fn close(&mut self, status: DecisionStatus, meeting: MeetingOutcome) {
         if let Some(state) = self.state.as_mut() {
             state.status = status;

@@ -1,13 +1,15 @@
-use chrono::NaiveDate;
 use cqrs_es::test::TestFramework;
 use uuid::Uuid;
 
 use super::*;
+use crate::testing::{self, date, meeting_id, member, programme_id, FakeLedger};
 
-type DecisionTest = TestFramework<Decision>;
+fn with_majority() -> TestFramework<Decision> {
+    TestFramework::with(testing::services())
+}
 
-fn member(id: &str) -> MemberId {
-    MemberId::parse(id).expect("valid member id")
+fn with_consensus() -> TestFramework<Decision> {
+    TestFramework::with(FakeLedger::with_rule(AdoptionRule::Consensus).services())
 }
 
 fn decision_id() -> DecisionId {
@@ -17,14 +19,10 @@ fn decision_id() -> DecisionId {
 fn proposed() -> DecisionEvent {
     DecisionEvent::DecisionProposed {
         decision_id: decision_id(),
-        programme_id: ProgrammeId::parse("dordt-west").expect("valid programme id"),
+        programme_id: programme_id(),
         title: "Vaststellen Nationaal Programma Dordt West 2023-2043".into(),
         description: "Ambitie, opgaven en thema's".into(),
     }
-}
-
-fn meeting_date() -> NaiveDate {
-    NaiveDate::from_ymd_opt(2023, 6, 15).expect("valid date")
 }
 
 fn vote(id: &str, choice: VoteChoice) -> Vote {
@@ -34,43 +32,54 @@ fn vote(id: &str, choice: VoteChoice) -> Vote {
     }
 }
 
-/// Three members present; two in favour carries a majority.
-fn carried_outcome() -> MeetingOutcome {
-    MeetingOutcome {
-        meeting_date: meeting_date(),
-        present: vec![member("gemeente"), member("politie"), member("rijk")],
-        votes: vec![
-            vote("gemeente", VoteChoice::For),
-            vote("politie", VoteChoice::Consent),
-            vote("rijk", VoteChoice::Against),
-        ],
-    }
+/// At the meeting gemeente, politie and rijk were present; two in favour is a majority.
+fn carrying_votes() -> Vec<Vote> {
+    vec![
+        vote("gemeente", VoteChoice::For),
+        vote("politie", VoteChoice::Consent),
+        vote("rijk", VoteChoice::Against),
+    ]
 }
 
-fn failed_outcome() -> MeetingOutcome {
-    MeetingOutcome {
-        meeting_date: meeting_date(),
-        present: vec![member("gemeente"), member("politie"), member("rijk")],
-        votes: vec![
-            vote("gemeente", VoteChoice::For),
-            vote("politie", VoteChoice::Against),
-            vote("rijk", VoteChoice::Abstain),
-        ],
-    }
+fn failing_votes() -> Vec<Vote> {
+    vec![
+        vote("gemeente", VoteChoice::For),
+        vote("politie", VoteChoice::Against),
+        vote("rijk", VoteChoice::Abstain),
+    ]
 }
 
-fn adopted_event(outcome: MeetingOutcome) -> DecisionEvent {
+fn present() -> Vec<MemberId> {
+    vec![member("gemeente"), member("politie"), member("rijk")]
+}
+
+fn adopt(votes: Vec<Vote>) -> DecisionCommand {
+    DecisionCommand::Adopt(AdoptDecision {
+        meeting_id: meeting_id(),
+        votes,
+    })
+}
+
+fn reject(votes: Vec<Vote>) -> DecisionCommand {
+    DecisionCommand::Reject(RejectDecision {
+        meeting_id: meeting_id(),
+        votes,
+    })
+}
+
+fn adopted_event(votes: Vec<Vote>) -> DecisionEvent {
     DecisionEvent::DecisionAdopted {
-        meeting_date: outcome.meeting_date,
-        present: outcome.present,
-        votes: outcome.votes,
+        meeting_date: date(2023, 6, 15),
+        present: present(),
+        votes,
+        meeting_id: Some(meeting_id()),
     }
 }
 
 fn propose(title: &str) -> DecisionCommand {
     DecisionCommand::Propose(ProposeDecision {
         decision_id: decision_id(),
-        programme_id: ProgrammeId::parse("dordt-west").expect("valid programme id"),
+        programme_id: programme_id(),
         title: title.into(),
         description: "  Ambitie, opgaven en thema's \n".into(),
     })
@@ -78,7 +87,7 @@ fn propose(title: &str) -> DecisionCommand {
 
 #[tokio::test]
 async fn proposing_records_the_trimmed_proposal() {
-    DecisionTest::with(())
+    with_majority()
         .given_no_previous_events()
         .when_async(propose(
             "  Vaststellen Nationaal Programma Dordt West 2023-2043 ",
@@ -88,8 +97,27 @@ async fn proposing_records_the_trimmed_proposal() {
 }
 
 #[tokio::test]
+async fn a_proposal_belongs_to_an_established_programme() {
+    let mut command = propose("Besluit");
+    if let DecisionCommand::Propose(p) = &mut command {
+        p.programme_id = ProgrammeId::parse("rotterdam-zuid").expect("slug");
+    }
+    let result = with_majority()
+        .given_no_previous_events()
+        .when_async(command)
+        .await
+        .inspect_result();
+    assert!(matches!(
+        result,
+        Err(DecisionError::Reference(
+            crate::reference::ReferenceError::UnknownProgramme { .. }
+        ))
+    ));
+}
+
+#[tokio::test]
 async fn a_proposal_needs_a_title() {
-    DecisionTest::with(())
+    with_majority()
         .given_no_previous_events()
         .when_async(propose("   "))
         .await
@@ -98,7 +126,7 @@ async fn a_proposal_needs_a_title() {
 
 #[tokio::test]
 async fn a_title_longer_than_the_limit_is_refused() {
-    DecisionTest::with(())
+    with_majority()
         .given_no_previous_events()
         .when_async(propose(&"x".repeat(TITLE_MAX + 1)))
         .await
@@ -110,7 +138,7 @@ async fn a_title_longer_than_the_limit_is_refused() {
 
 #[tokio::test]
 async fn a_decision_is_proposed_only_once() {
-    DecisionTest::with(())
+    with_majority()
         .given(vec![proposed()])
         .when_async(propose("Nog eens"))
         .await
@@ -118,23 +146,58 @@ async fn a_decision_is_proposed_only_once() {
 }
 
 #[tokio::test]
-async fn a_majority_of_those_present_adopts() {
-    DecisionTest::with(())
+async fn an_open_proposal_can_be_amended_with_a_reason() {
+    with_majority()
         .given(vec![proposed()])
-        .when_async(DecisionCommand::Adopt(AdoptDecision {
-            outcome: carried_outcome(),
+        .when_async(DecisionCommand::Amend(AmendDecision {
+            title: Some(" Vaststellen programma, gewijzigd ".into()),
+            description: None,
+            reason: "na bewonersavond".into(),
         }))
         .await
-        .then_expect_events(vec![adopted_event(carried_outcome())]);
+        .then_expect_events(vec![DecisionEvent::DecisionAmended {
+            title: Some("Vaststellen programma, gewijzigd".into()),
+            description: None,
+            reason: "na bewonersavond".into(),
+        }]);
+}
+
+#[tokio::test]
+async fn an_amendment_needs_a_reason_and_a_change() {
+    with_majority()
+        .given(vec![proposed()])
+        .when_async(DecisionCommand::Amend(AmendDecision {
+            title: Some("Nieuw".into()),
+            description: None,
+            reason: " ".into(),
+        }))
+        .await
+        .then_expect_error(DecisionError::ReasonRequired);
+    with_majority()
+        .given(vec![proposed()])
+        .when_async(DecisionCommand::Amend(AmendDecision {
+            title: None,
+            description: None,
+            reason: "niets".into(),
+        }))
+        .await
+        .then_expect_error(DecisionError::NothingToAmend);
+}
+
+#[tokio::test]
+async fn a_majority_of_those_present_adopts() {
+    with_majority()
+        .given(vec![proposed()])
+        .when_async(adopt(carrying_votes()))
+        .await
+        .then_expect_events(vec![adopted_event(carrying_votes())]);
 }
 
 #[tokio::test]
 async fn adoption_without_a_carrying_vote_is_refused() {
-    DecisionTest::with(())
+    with_majority()
         .given(vec![proposed()])
-        .when_async(DecisionCommand::Adopt(AdoptDecision {
-            outcome: failed_outcome(),
-        }))
+        .when_async(adopt(failing_votes()))
         .await
         .then_expect_error(DecisionError::NotCarried {
             rule: AdoptionRule::Majority,
@@ -142,27 +205,45 @@ async fn adoption_without_a_carrying_vote_is_refused() {
 }
 
 #[tokio::test]
-async fn a_vote_that_fails_rejects() {
-    DecisionTest::with(())
+async fn under_consensus_every_member_present_must_agree() {
+    with_consensus()
         .given(vec![proposed()])
-        .when_async(DecisionCommand::Reject(RejectDecision {
-            outcome: failed_outcome(),
-        }))
+        .when_async(adopt(carrying_votes()))
+        .await
+        .then_expect_error(DecisionError::NotCarried {
+            rule: AdoptionRule::Consensus,
+        });
+    let all = vec![
+        vote("gemeente", VoteChoice::Consent),
+        vote("politie", VoteChoice::Consent),
+        vote("rijk", VoteChoice::For),
+    ];
+    with_consensus()
+        .given(vec![proposed()])
+        .when_async(adopt(all.clone()))
+        .await
+        .then_expect_events(vec![adopted_event(all)]);
+}
+
+#[tokio::test]
+async fn a_vote_that_fails_rejects() {
+    with_majority()
+        .given(vec![proposed()])
+        .when_async(reject(failing_votes()))
         .await
         .then_expect_events(vec![DecisionEvent::DecisionRejected {
-            meeting_date: meeting_date(),
-            present: failed_outcome().present,
-            votes: failed_outcome().votes,
+            meeting_date: date(2023, 6, 15),
+            present: present(),
+            votes: failing_votes(),
+            meeting_id: Some(meeting_id()),
         }]);
 }
 
 #[tokio::test]
 async fn rejection_with_a_carrying_vote_is_refused() {
-    DecisionTest::with(())
+    with_majority()
         .given(vec![proposed()])
-        .when_async(DecisionCommand::Reject(RejectDecision {
-            outcome: carried_outcome(),
-        }))
+        .when_async(reject(carrying_votes()))
         .await
         .then_expect_error(DecisionError::VotesCarryIt {
             rule: AdoptionRule::Majority,
@@ -171,13 +252,11 @@ async fn rejection_with_a_carrying_vote_is_refused() {
 
 #[tokio::test]
 async fn only_members_present_vote() {
-    let mut outcome = carried_outcome();
-    outcome
-        .votes
-        .push(vote("woningcorporatie", VoteChoice::For));
-    DecisionTest::with(())
+    let mut votes = carrying_votes();
+    votes.push(vote("woningcorporatie", VoteChoice::For));
+    with_majority()
         .given(vec![proposed()])
-        .when_async(DecisionCommand::Adopt(AdoptDecision { outcome }))
+        .when_async(adopt(votes))
         .await
         .then_expect_error(DecisionError::VoterNotPresent {
             member: member("woningcorporatie"),
@@ -186,11 +265,11 @@ async fn only_members_present_vote() {
 
 #[tokio::test]
 async fn each_member_votes_once() {
-    let mut outcome = carried_outcome();
-    outcome.votes.push(vote("gemeente", VoteChoice::Against));
-    DecisionTest::with(())
+    let mut votes = carrying_votes();
+    votes.push(vote("gemeente", VoteChoice::Against));
+    with_majority()
         .given(vec![proposed()])
-        .when_async(DecisionCommand::Adopt(AdoptDecision { outcome }))
+        .when_async(adopt(votes))
         .await
         .then_expect_error(DecisionError::VotedTwice {
             member: member("gemeente"),
@@ -198,48 +277,39 @@ async fn each_member_votes_once() {
 }
 
 #[tokio::test]
-async fn a_member_is_present_once() {
-    let mut outcome = carried_outcome();
-    outcome.present.push(member("rijk"));
-    DecisionTest::with(())
-        .given(vec![proposed()])
-        .when_async(DecisionCommand::Adopt(AdoptDecision { outcome }))
-        .await
-        .then_expect_error(DecisionError::PresentTwice {
-            member: member("rijk"),
-        });
-}
-
-#[tokio::test]
-async fn a_meeting_needs_someone_present() {
-    DecisionTest::with(())
+async fn a_decision_is_taken_in_a_recorded_meeting() {
+    let result = with_majority()
         .given(vec![proposed()])
         .when_async(DecisionCommand::Adopt(AdoptDecision {
-            outcome: MeetingOutcome {
-                meeting_date: meeting_date(),
-                present: vec![],
-                votes: vec![],
-            },
+            meeting_id: MeetingId::from_uuid(Uuid::from_u128(0xdead)),
+            votes: carrying_votes(),
         }))
         .await
-        .then_expect_error(DecisionError::NobodyPresent);
+        .inspect_result();
+    assert!(matches!(
+        result,
+        Err(DecisionError::Reference(
+            crate::reference::ReferenceError::UnknownMeeting { .. }
+        ))
+    ));
 }
 
 #[tokio::test]
 async fn an_adopted_decision_is_final() {
     for command in [
-        DecisionCommand::Adopt(AdoptDecision {
-            outcome: carried_outcome(),
-        }),
-        DecisionCommand::Reject(RejectDecision {
-            outcome: failed_outcome(),
-        }),
+        adopt(carrying_votes()),
+        reject(failing_votes()),
         DecisionCommand::Withdraw(WithdrawDecision {
             reason: "te laat".into(),
         }),
+        DecisionCommand::Amend(AmendDecision {
+            title: Some("Anders".into()),
+            description: None,
+            reason: "te laat".into(),
+        }),
     ] {
-        DecisionTest::with(())
-            .given(vec![proposed(), adopted_event(carried_outcome())])
+        with_majority()
+            .given(vec![proposed(), adopted_event(carrying_votes())])
             .when_async(command)
             .await
             .then_expect_error(DecisionError::Final {
@@ -251,15 +321,14 @@ async fn an_adopted_decision_is_final() {
 #[tokio::test]
 async fn a_rejected_decision_is_final() {
     let rejected = DecisionEvent::DecisionRejected {
-        meeting_date: meeting_date(),
-        present: failed_outcome().present,
-        votes: failed_outcome().votes,
+        meeting_date: date(2023, 6, 15),
+        present: present(),
+        votes: failing_votes(),
+        meeting_id: Some(meeting_id()),
     };
-    DecisionTest::with(())
+    with_majority()
         .given(vec![proposed(), rejected])
-        .when_async(DecisionCommand::Adopt(AdoptDecision {
-            outcome: carried_outcome(),
-        }))
+        .when_async(adopt(carrying_votes()))
         .await
         .then_expect_error(DecisionError::Final {
             status: DecisionStatus::Rejected,
@@ -268,7 +337,7 @@ async fn a_rejected_decision_is_final() {
 
 #[tokio::test]
 async fn an_open_proposal_can_be_withdrawn_with_a_reason() {
-    DecisionTest::with(())
+    with_majority()
         .given(vec![proposed()])
         .when_async(DecisionCommand::Withdraw(WithdrawDecision {
             reason: " vervangen door een nieuw voorstel ".into(),
@@ -281,7 +350,7 @@ async fn an_open_proposal_can_be_withdrawn_with_a_reason() {
 
 #[tokio::test]
 async fn a_withdrawal_needs_a_reason() {
-    DecisionTest::with(())
+    with_majority()
         .given(vec![proposed()])
         .when_async(DecisionCommand::Withdraw(WithdrawDecision {
             reason: " ".into(),
@@ -292,34 +361,30 @@ async fn a_withdrawal_needs_a_reason() {
 
 #[tokio::test]
 async fn a_withdrawn_proposal_cannot_be_adopted() {
-    DecisionTest::with(())
+    with_majority()
         .given(vec![
             proposed(),
             DecisionEvent::DecisionWithdrawn {
                 reason: "vervangen".into(),
             },
         ])
-        .when_async(DecisionCommand::Adopt(AdoptDecision {
-            outcome: carried_outcome(),
-        }))
+        .when_async(adopt(carrying_votes()))
         .await
         .then_expect_error(DecisionError::Withdrawn);
 }
 
 #[tokio::test]
 async fn nothing_can_be_decided_about_an_unknown_decision() {
-    DecisionTest::with(())
+    with_majority()
         .given_no_previous_events()
-        .when_async(DecisionCommand::Adopt(AdoptDecision {
-            outcome: carried_outcome(),
-        }))
+        .when_async(adopt(carrying_votes()))
         .await
         .then_expect_error(DecisionError::NotFound);
 }
 
 #[test]
 fn consensus_needs_every_member_present_in_favour() {
-    let votes = carried_outcome().votes;
+    let votes = carrying_votes();
     assert!(!AdoptionRule::Consensus.carried(3, &votes));
     assert!(AdoptionRule::Majority.carried(3, &votes));
     let all = vec![
@@ -331,10 +396,23 @@ fn consensus_needs_every_member_present_in_favour() {
 }
 
 #[test]
-fn events_keep_their_stored_names() {
+fn events_keep_their_stored_names_and_old_events_still_read() {
     use cqrs_es::DomainEvent;
     assert_eq!(proposed().event_type(), "DecisionProposed");
     assert_eq!(proposed().event_version(), "1");
     let json = serde_json::to_value(proposed()).expect("serialises");
     assert!(json.get("DecisionProposed").is_some());
+    // An adoption stored before meetings were recorded has no meeting id.
+    let old = serde_json::json!({"DecisionAdopted": {
+        "meeting_date": "2023-06-15", "present": ["gemeente"],
+        "votes": [{"member": "gemeente", "choice": "For"}]
+    }});
+    let event: DecisionEvent = serde_json::from_value(old).expect("old event reads");
+    assert!(matches!(
+        event,
+        DecisionEvent::DecisionAdopted {
+            meeting_id: None,
+            ..
+        }
+    ));
 }
