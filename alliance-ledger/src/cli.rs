@@ -42,6 +42,8 @@ enum Command {
     Token(TokenCommand),
     /// Write the whole event log as JSON lines, one event a line with every column.
     Export(ExportArgs),
+    /// Record the Dordt West demo programme into the database (skipping what is there already).
+    Demo,
 }
 
 #[derive(Debug, clap::Args)]
@@ -49,6 +51,13 @@ struct ServeArgs {
     /// Address and port to listen on.
     #[arg(long, env = "ALLIANCE_LEDGER_LISTEN", default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
+    /// Record the Dordt West demo programme first (nothing is added when it is there already).
+    #[arg(long, env = "ALLIANCE_LEDGER_DEMO")]
+    demo: bool,
+    /// Let anonymous clients read the programme and its decisions (what an alliance publishes);
+    /// recording and the raw log still need a token.
+    #[arg(long, env = "ALLIANCE_LEDGER_PUBLIC_READ")]
+    public_read: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -140,6 +149,12 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Token(cmd) => token(&url, cmd).await,
         Command::Export(args) => export(&url, args).await,
+        Command::Demo => {
+            let db = Database::open(&url).await?;
+            let report = alliance_ledger_demo(&db).await;
+            db.close().await;
+            report
+        }
     }
 }
 
@@ -155,10 +170,24 @@ impl ServeArgs {
     }
 }
 
+async fn alliance_ledger_demo(db: &Database) -> anyhow::Result<()> {
+    let report = crate::demo::record_demo(db).await?;
+    tracing::info!(
+        recorded = report.recorded,
+        already_there = report.skipped,
+        "Dordt West demo programme recorded"
+    );
+    Ok(())
+}
+
 async fn serve(url: &DatabaseUrl, args: ServeArgs) -> anyhow::Result<()> {
     let db = Database::open(url).await?;
+    if args.demo {
+        alliance_ledger_demo(&db).await?;
+    }
     let head = db.head().await?;
-    let state = api::AppState::new(db.clone());
+    let mut state = api::AppState::new(db.clone());
+    state.public_read = args.public_read;
     tracing::info!(
         database = %url,
         backend = %db.backend(),

@@ -2,5 +2,6 @@
 //! build and start the very same program.
 
 mod cli;
+pub mod demo;
 
 pub use cli::{run, Cli};

@@ -38,9 +38,16 @@ fn auth<'a>(ctx: &'a Context<'_>) -> &'a Auth {
     ctx.data_opt::<Auth>().unwrap_or(&Auth::Anonymous)
 }
 
-/// Any signed-in user: reading programme data.
-pub(crate) fn require_reader<'a>(ctx: &'a Context<'_>) -> Result<&'a Principal, ApiError> {
-    auth(ctx).principal()
+/// Reading what an alliance publishes (programme, decisions): any valid token, or nobody at all
+/// when the server runs with public reading.
+pub(crate) fn require_reader(ctx: &Context<'_>) -> Result<(), ApiError> {
+    let public = ctx
+        .data_opt::<crate::AppState>()
+        .is_some_and(|s| s.public_read);
+    match auth(ctx) {
+        Auth::Anonymous if public => Ok(()),
+        other => other.principal().map(|_| ()),
+    }
 }
 
 /// Recording needs the secretary or admin role.

@@ -20,6 +20,8 @@ pub struct AppState {
     pub db: Database,
     pub bus: CommandBus,
     pub limits: Limits,
+    /// Anonymous clients may read what an alliance publishes.
+    pub public_read: bool,
 }
 
 impl AppState {
@@ -28,6 +30,7 @@ impl AppState {
             bus: CommandBus::new(db.clone()),
             db,
             limits: Limits::default(),
+            public_read: false,
         }
     }
 }

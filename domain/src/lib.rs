@@ -15,12 +15,14 @@ pub mod commitment;
 pub mod decision;
 pub mod error;
 pub mod ids;
+pub mod intervention;
 pub mod measurement;
 pub mod metadata;
 pub mod money;
 pub mod period;
 pub mod programme;
 pub mod reference;
+pub mod resident_input;
 pub mod target;
 #[cfg(test)]
 pub(crate) mod testing;

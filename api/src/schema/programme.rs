@@ -253,8 +253,8 @@ impl ProgrammeObject {
     /// The programme's areas, of one kind when `kind` is given.
     async fn areas(&self, kind: Option<AreaKindValue>) -> Vec<AreaObject> {
         self.0
-            .areas
-            .values()
+            .areas_in_order()
+            .into_iter()
             .filter(|a| kind.is_none_or(|k| AreaKind::from(k) == a.kind))
             .map(Into::into)
             .collect()
@@ -269,8 +269,8 @@ impl ProgrammeObject {
                 pillar: p.clone(),
                 indicators: self
                     .0
-                    .indicators
-                    .values()
+                    .indicators_in_order()
+                    .into_iter()
                     .filter(|i| i.pillar == p.id)
                     .cloned()
                     .collect(),
@@ -278,7 +278,11 @@ impl ProgrammeObject {
             .collect()
     }
     async fn indicators(&self) -> Vec<IndicatorObject> {
-        self.0.indicators.values().map(Into::into).collect()
+        self.0
+            .indicators_in_order()
+            .into_iter()
+            .map(Into::into)
+            .collect()
     }
     async fn execution_programmes(&self) -> Vec<ExecutionProgrammeObject> {
         self.0

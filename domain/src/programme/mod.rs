@@ -86,6 +86,8 @@ pub struct Area {
     pub kind: AreaKind,
     pub parent: Option<AreaId>,
     pub cbs_code: Option<String>,
+    /// 1 for the first area added, then one more for each: the order the programme lists them.
+    pub ordinal: usize,
 }
 
 /// A theme of a pillar.
@@ -131,6 +133,9 @@ pub struct Indicator {
     pub unit: String,
     pub direction: Direction,
     pub definition: String,
+    /// 1 for the first indicator added, then one more for each: the order the programme lists
+    /// them.
+    pub ordinal: usize,
 }
 
 /// The phases of an execution programme's cycle, in order.
@@ -194,6 +199,22 @@ pub struct ProgrammeState {
     pub pillars: BTreeMap<PillarId, Pillar>,
     pub indicators: BTreeMap<IndicatorKey, Indicator>,
     pub execution_programmes: BTreeMap<ExecutionProgrammeId, ExecutionProgramme>,
+}
+
+impl ProgrammeState {
+    /// The areas in the order they were added.
+    pub fn areas_in_order(&self) -> Vec<&Area> {
+        let mut areas: Vec<&Area> = self.areas.values().collect();
+        areas.sort_by_key(|a| a.ordinal);
+        areas
+    }
+
+    /// The indicators in the order they were added.
+    pub fn indicators_in_order(&self) -> Vec<&Indicator> {
+        let mut indicators: Vec<&Indicator> = self.indicators.values().collect();
+        indicators.sort_by_key(|i| i.ordinal);
+        indicators
+    }
 }
 
 impl Programme {
@@ -364,6 +385,7 @@ impl Aggregate for Programme {
                 parent,
                 cbs_code,
             } => {
+                let ordinal = state.areas.len() + 1;
                 state.areas.insert(
                     area_id.clone(),
                     Area {
@@ -372,6 +394,7 @@ impl Aggregate for Programme {
                         kind,
                         parent,
                         cbs_code,
+                        ordinal,
                     },
                 );
             }
@@ -412,6 +435,7 @@ impl Aggregate for Programme {
                 direction,
                 definition,
             } => {
+                let ordinal = state.indicators.len() + 1;
                 state.indicators.insert(
                     key.clone(),
                     Indicator {
@@ -422,6 +446,7 @@ impl Aggregate for Programme {
                         unit,
                         direction,
                         definition,
+                        ordinal,
                     },
                 );
             }
