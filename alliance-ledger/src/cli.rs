@@ -44,6 +44,13 @@ enum Command {
     Export(ExportArgs),
     /// Record the Dordt West demo programme into the database (skipping what is there already).
     Demo,
+    /// Rebuild every read model from the log, from nothing, and print the number of events and
+    /// a SHA-256 checksum of the whole state; a server at the same position reports the same.
+    Replay {
+        /// Stop at a position (e.g. 1234) or at a time (e.g. 2025-01-01T00:00:00Z, inclusive).
+        #[arg(long)]
+        until: Option<projections::Until>,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -149,6 +156,7 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Token(cmd) => token(&url, cmd).await,
         Command::Export(args) => export(&url, args).await,
+        Command::Replay { until } => replay(&url, until.unwrap_or(projections::Until::End)).await,
         Command::Demo => {
             let db = Database::open(&url).await?;
             let report = alliance_ledger_demo(&db).await;
@@ -177,6 +185,48 @@ async fn alliance_ledger_demo(db: &Database) -> anyhow::Result<()> {
         already_there = report.skipped,
         "Dordt West demo programme recorded"
     );
+    Ok(())
+}
+
+async fn replay(url: &DatabaseUrl, until: projections::Until) -> anyhow::Result<()> {
+    use std::io::IsTerminal;
+    let db = Database::open(url).await?;
+    let started = std::time::Instant::now();
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = indicatif::ProgressBar::new(0);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{bar:40} {pos}/{len} events, {per_sec}, {eta} left",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let mut last_line = std::time::Instant::now();
+    let state = projections::replay(&db, until, |position, head| match &bar {
+        Some(bar) => {
+            bar.set_length(head.unsigned_abs());
+            bar.set_position(position.unsigned_abs());
+        }
+        None => {
+            if last_line.elapsed().as_secs() >= 5 {
+                eprintln!("replayed {position} of {head} events");
+                last_line = std::time::Instant::now();
+            }
+        }
+    })
+    .await?;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    db.close().await;
+    println!("events: {}", state.position());
+    println!("position: {}", state.position());
+    if let Some(t) = state.recorded_at() {
+        println!("recorded_at: {}", t.to_rfc3339());
+    }
+    println!("checksum: {}", state.checksum());
+    eprintln!("replayed in {:.2} s", started.elapsed().as_secs_f64());
     Ok(())
 }
 

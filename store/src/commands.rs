@@ -1,4 +1,5 @@
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use cqrs_es::event_sink::EventSink;
@@ -6,6 +7,7 @@ use cqrs_es::persist::PersistedEventStore;
 use cqrs_es::{Aggregate, AggregateError, EventStore};
 use domain::access::Role;
 use domain::metadata;
+use tokio::sync::Notify;
 
 use crate::{Database, EventRepository};
 
@@ -62,6 +64,7 @@ pub enum CommandError<E: std::error::Error> {
 pub struct CommandBus {
     db: Database,
     conflict_retries: u32,
+    committed: Arc<Notify>,
 }
 
 impl CommandBus {
@@ -70,7 +73,18 @@ impl CommandBus {
         Self {
             db,
             conflict_retries: 8,
+            committed: Arc::new(Notify::new()),
         }
+    }
+
+    /// Signalled after every commit through this bus: wakes this process's projector.
+    pub fn commit_signal(&self) -> Arc<Notify> {
+        self.committed.clone()
+    }
+
+    /// The database the bus writes to.
+    pub fn database(&self) -> &Database {
+        &self.db
     }
 
     /// Sets how often a command that met a conflict is re-run against the fresh state.
@@ -130,7 +144,10 @@ impl CommandBus {
                 return Ok(after);
             }
             match store.commit(events, loaded, metadata.clone()).await {
-                Ok(_) => return Ok(after),
+                Ok(_) => {
+                    self.committed.notify_one();
+                    return Ok(after);
+                }
                 Err(AggregateError::AggregateConflict) if attempt < self.conflict_retries => {
                     attempt += 1;
                     // Spread the retries of concurrent writers apart.

@@ -18,7 +18,7 @@ mod tokens;
 pub use commands::{CommandBus, CommandContext, CommandError};
 pub use database::{Backend, Database, DatabaseUrl, DEFAULT_DATABASE_URL};
 pub use error::StoreError;
-pub use log::{ExportError, LogFilter, LoggedEvent, Position};
+pub use log::{ExportError, LogFilter, LoggedEvent, PgListener, Position};
 pub use lookup::StoreLookup;
 pub use repository::EventRepository;
 pub use tokens::{NewToken, Principal, Role, TokenInfo};

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use futures::TryStreamExt;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+pub use sqlx::postgres::PgListener;
 use sqlx::Row;
 
 use crate::{Database, StoreError};
@@ -158,6 +159,19 @@ impl Database {
             );
         }
         Ok(out)
+    }
+
+    /// A connection that hears when events are committed (PostgreSQL `LISTEN`); `None` on
+    /// SQLite, which has no notifications.
+    pub async fn listen_for_events(&self) -> Result<Option<PgListener>, StoreError> {
+        match self {
+            Database::Postgres(pool) => {
+                let mut listener = PgListener::connect_with(pool).await?;
+                listener.listen("ledger_events").await?;
+                Ok(Some(listener))
+            }
+            Database::Sqlite(_) => Ok(None),
+        }
     }
 
     /// The position of the last event recorded, 0 for an empty log.

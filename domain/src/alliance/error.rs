@@ -23,6 +23,10 @@ pub enum AllianceError {
     ChairCannotLeave,
     #[error("leftOn: a member cannot leave before it joined")]
     LeftBeforeJoining,
+    #[error("joinedOn: the alliance was formed on {formed_on}; nobody joins it earlier")]
+    JoinedBeforeFormed { formed_on: NaiveDate },
+    #[error("joinedOn: this member left on {left_on}; it can rejoin only after that")]
+    RejoinedBeforeLeaving { left_on: NaiveDate },
     #[error("representative: this is already the member's representative")]
     SameRepresentative,
     #[error("memberId: this member already chairs the alliance")]
@@ -58,7 +62,9 @@ impl RuleViolation for AllianceError {
             Self::ChairNotAMember(_) => "alliance.chair_is_member",
             Self::AlreadyMember(_) => "member.unique",
             Self::ChairCannotLeave => "alliance.chair_stays",
-            Self::LeftBeforeJoining => "member.dates_in_order",
+            Self::LeftBeforeJoining
+            | Self::JoinedBeforeFormed { .. }
+            | Self::RejoinedBeforeLeaving { .. } => "member.dates_in_order",
             Self::SameRepresentative => "member.representative_changes",
             Self::AlreadyChair => "alliance.chair_changes",
             Self::SameRule => "alliance.rule_changes",
@@ -80,6 +86,9 @@ impl RuleViolation for AllianceError {
             },
             Self::ChairNotAMember(_) => ErrorKind::InvalidInput { field: "chair" },
             Self::LeftBeforeJoining => ErrorKind::InvalidInput { field: "leftOn" },
+            Self::JoinedBeforeFormed { .. } | Self::RejoinedBeforeLeaving { .. } => {
+                ErrorKind::InvalidInput { field: "joinedOn" }
+            }
             Self::NobodyPresent | Self::PresentTwice(_) | Self::NotYetMember { .. } => {
                 ErrorKind::InvalidInput { field: "present" }
             }

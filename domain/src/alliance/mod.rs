@@ -155,6 +155,20 @@ impl Aggregate for Alliance {
                 {
                     return Err(AllianceError::AlreadyMember(cmd.member.member_id));
                 }
+                if cmd.joined_on < state.formed_on {
+                    return Err(AllianceError::JoinedBeforeFormed {
+                        formed_on: state.formed_on,
+                    });
+                }
+                if let Some(left_on) = state
+                    .members
+                    .get(&cmd.member.member_id)
+                    .and_then(|m| m.left_on)
+                {
+                    if cmd.joined_on <= left_on {
+                        return Err(AllianceError::RejoinedBeforeLeaving { left_on });
+                    }
+                }
                 services
                     .adopted_decision("decisionId", &state.programme_id, cmd.decision)
                     .await?;

@@ -373,6 +373,33 @@ async fn a_member_who_left_may_rejoin() {
 }
 
 #[tokio::test]
+async fn a_member_who_left_rejoins_only_after_leaving() {
+    framework()
+        .given(vec![formed(), left("politie", date(2024, 1, 1))])
+        .when_async(AllianceCommand::Admit(AdmitMember {
+            member: founding_member("politie", Sector::Politie),
+            joined_on: date(2023, 12, 1),
+            decision: adopted_decision(),
+        }))
+        .await
+        .then_expect_error(AllianceError::RejoinedBeforeLeaving {
+            left_on: date(2024, 1, 1),
+        });
+}
+
+#[tokio::test]
+async fn nobody_joins_before_the_alliance_was_formed() {
+    // formed() forms the alliance on 15 January 2023.
+    framework()
+        .given(vec![formed()])
+        .when_async(admit(date(2023, 1, 14), adopted_decision()))
+        .await
+        .then_expect_error(AllianceError::JoinedBeforeFormed {
+            formed_on: date(2023, 1, 15),
+        });
+}
+
+#[tokio::test]
 async fn a_member_joins_inside_the_programme_period() {
     framework()
         .given(vec![formed()])

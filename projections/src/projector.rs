@@ -1,0 +1,185 @@
+//! The catch-up subscriber: reads the log in position order from where the state stands,
+//! folds each event in, and waits for new commits without busy polling.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use store::{Database, LogFilter, Position, StoreError};
+use tokio::sync::{watch, Notify, RwLock};
+
+use crate::state::FoldError;
+use crate::LedgerState;
+
+/// How many events one read of the log fetches.
+const BATCH: u32 = 2_000;
+
+/// How long to wait for a wake-up before looking anyway: covers writers in another process on
+/// SQLite, which has no notifications, and a lost PostgreSQL listener connection.
+const FALLBACK_POLL: Duration = Duration::from_secs(1);
+
+/// Why the projector stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum ProjectorError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Fold(#[from] FoldError),
+}
+
+/// The shared, always consistent read side: readers see the state after whole events only.
+#[derive(Debug, Clone)]
+pub struct Projection {
+    state: Arc<RwLock<LedgerState>>,
+    position: watch::Receiver<Position>,
+}
+
+impl Projection {
+    /// Reads the state under a shared lock.
+    pub async fn read(&self) -> tokio::sync::RwLockReadGuard<'_, LedgerState> {
+        self.state.read().await
+    }
+
+    /// The position the read models have reached.
+    pub fn position(&self) -> Position {
+        *self.position.borrow()
+    }
+
+    /// Waits until the read models include `position`, at most `timeout`. Returns whether
+    /// they do.
+    pub async fn wait_for(&self, position: Position, timeout: Duration) -> bool {
+        let mut rx = self.position.clone();
+        tokio::time::timeout(timeout, rx.wait_for(|p| *p >= position))
+            .await
+            .is_ok_and(|r| r.is_ok())
+    }
+}
+
+/// Keeps a [`LedgerState`] up to date with the log.
+#[derive(Debug)]
+pub struct Projector {
+    db: Database,
+    state: Arc<RwLock<LedgerState>>,
+    position: watch::Sender<Position>,
+    wake: Arc<Notify>,
+}
+
+impl Projector {
+    /// A projector continuing from `initial` (an empty state, or one restored from a
+    /// snapshot); `wake` is signalled by this process's command bus after each commit.
+    pub fn new(db: Database, initial: LedgerState, wake: Arc<Notify>) -> (Self, Projection) {
+        let (tx, rx) = watch::channel(initial.position());
+        let state = Arc::new(RwLock::new(initial));
+        let projection = Projection {
+            state: state.clone(),
+            position: rx,
+        };
+        (
+            Self {
+                db,
+                state,
+                position: tx,
+                wake,
+            },
+            projection,
+        )
+    }
+
+    /// Reads and folds every event after the current position. Returns how many it folded.
+    pub async fn catch_up(&self) -> Result<u64, ProjectorError> {
+        let mut folded = 0;
+        loop {
+            let after = self.state.read().await.position();
+            let batch = self
+                .db
+                .read_log(after, BATCH, &LogFilter::default())
+                .await?;
+            if batch.is_empty() {
+                return Ok(folded);
+            }
+            let mut state = self.state.write().await;
+            for event in &batch {
+                // Each event is folded whole or not at all; the position moves with it.
+                state.apply(event)?;
+                folded += 1;
+            }
+            let reached = state.position();
+            drop(state);
+            self.position.send_replace(reached);
+        }
+    }
+
+    /// Follows the log until `shutdown` resolves. Store errors (a database outage) are logged
+    /// and retried; a fold error (an event this ledger cannot read) stops the projector, since
+    /// skipping it would make every later answer wrong.
+    pub async fn run(
+        self,
+        shutdown: impl std::future::Future<Output = ()>,
+    ) -> Result<(), ProjectorError> {
+        let mut listener = self.listen().await;
+        tokio::pin!(shutdown);
+        loop {
+            match self.catch_up().await {
+                Ok(_) => {}
+                Err(ProjectorError::Store(e)) => {
+                    tracing::warn!(error = %e, "projector cannot read the log; retrying");
+                }
+                Err(fatal) => {
+                    tracing::error!(error = %fatal, "projector stopped");
+                    return Err(fatal);
+                }
+            }
+            tokio::select! {
+                _ = &mut shutdown => return Ok(()),
+                _ = self.wake.notified() => {}
+                woke = wait_notification(&mut listener) => {
+                    if !woke {
+                        listener = self.listen().await;
+                    }
+                }
+                _ = tokio::time::sleep(FALLBACK_POLL) => {}
+            }
+        }
+    }
+
+    async fn listen(&self) -> Option<sqlx_listener::Listener> {
+        sqlx_listener::listen(&self.db).await
+    }
+}
+
+/// Waits for a PostgreSQL notification; false when the listener is gone.
+async fn wait_notification(listener: &mut Option<sqlx_listener::Listener>) -> bool {
+    match listener {
+        Some(l) => l.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+mod sqlx_listener {
+    use store::Database;
+
+    /// A LISTEN connection on the `ledger_events` channel (PostgreSQL only).
+    pub struct Listener(store::PgListener);
+
+    impl std::fmt::Debug for Listener {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("Listener")
+        }
+    }
+
+    pub async fn listen(db: &Database) -> Option<Listener> {
+        match db.listen_for_events().await {
+            Ok(Some(l)) => Some(Listener(l)),
+            Ok(None) => None,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for new events; polling instead");
+                None
+            }
+        }
+    }
+
+    impl Listener {
+        pub async fn recv(&mut self) -> bool {
+            self.0.recv().await.is_ok()
+        }
+    }
+}
