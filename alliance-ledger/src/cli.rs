@@ -235,9 +235,9 @@ async fn serve(url: &DatabaseUrl, args: ServeArgs) -> anyhow::Result<()> {
     if args.demo {
         alliance_ledger_demo(&db).await?;
     }
-    let head = db.head().await?;
-    let mut state = api::AppState::new(db.clone());
+    let (mut state, projector) = api::AppState::start(db.clone()).await?;
     state.public_read = args.public_read;
+    let head = state.projection.position();
     tracing::info!(
         database = %url,
         backend = %db.backend(),
@@ -245,7 +245,9 @@ async fn serve(url: &DatabaseUrl, args: ServeArgs) -> anyhow::Result<()> {
         "serving the ledger on http://{}/graphql",
         args.listen
     );
-    api::serve(args.listen, state, shutdown_signal()).await?;
+    let served = api::serve(args.listen, state, shutdown_signal()).await;
+    projector.stop().await;
+    served?;
     db.close().await;
     tracing::info!("stopped");
     Ok(())

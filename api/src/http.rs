@@ -123,7 +123,16 @@ async fn graphql(
         }
     };
     let request = request.into_inner().data(auth).data(RequestId(id.clone()));
-    let response: GraphQLResponse = shared.schema.execute(request).await.into();
+    let mut response = shared.schema.execute(request).await;
+    for error in &mut response.errors {
+        // Errors of the ledger carry their code; the rest come from parsing and validating the
+        // request against the schema (a malformed query, a wrong scalar, a limit exceeded).
+        let extensions = error.extensions.get_or_insert_with(Default::default);
+        if extensions.get("code").is_none() {
+            extensions.set("code", "BAD_USER_INPUT");
+        }
+    }
+    let response: GraphQLResponse = response.into();
     with_request_id(response.into_response(), &id)
 }
 

@@ -20,15 +20,17 @@ impl TestServer {
             .await
             .expect("bind a free port");
         let addr = listener.local_addr().expect("local address");
-        let state = api::AppState::new(db.db.clone());
+        let (state, projector) = api::AppState::start(db.db.clone())
+            .await
+            .expect("build the read models");
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             let shutdown = async move {
                 let _ = stopped.await;
             };
-            api::serve_on(listener, state, shutdown)
-                .await
-                .expect("serve the API");
+            let served = api::serve_on(listener, state, shutdown).await;
+            projector.stop().await;
+            served.expect("serve the API");
         });
         Self {
             addr,

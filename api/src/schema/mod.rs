@@ -1,11 +1,17 @@
 //! The GraphQL schema: one module per area of the ledger, merged here.
 
 mod alliance;
+mod budget;
+mod commitment;
 mod decision;
 mod input;
+mod intervention;
 mod log;
+mod measurement;
 mod programme;
+mod resident_input;
 mod scalars;
+mod target;
 
 use async_graphql::{Context, EmptySubscription, MergedObject, Schema};
 use cqrs_es::Aggregate;
@@ -21,6 +27,12 @@ pub struct Query(
     programme::ProgrammeQuery,
     alliance::AllianceQuery,
     decision::DecisionQuery,
+    budget::FundQuery,
+    commitment::CommitmentQuery,
+    target::TargetQuery,
+    measurement::MeasurementQuery,
+    intervention::InterventionQuery,
+    resident_input::ResidentInputQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -28,6 +40,12 @@ pub struct Mutation(
     programme::ProgrammeMutation,
     alliance::AllianceMutation,
     decision::DecisionMutation,
+    budget::FundMutation,
+    commitment::CommitmentMutation,
+    target::TargetMutation,
+    measurement::MeasurementMutation,
+    intervention::InterventionMutation,
+    resident_input::ResidentInputMutation,
 );
 
 /// The ledger's GraphQL schema.

@@ -93,6 +93,22 @@ pub struct MeasurementState {
     pub illustrative: bool,
     /// How often the value was corrected.
     pub corrections: u32,
+    /// Every value the ledger recorded for this measurement, oldest first: the recorded one,
+    /// then each correction. The last entry is the current value; a correction keeps the value
+    /// it corrects.
+    #[serde(default)]
+    pub history: Vec<MeasurementRevision>,
+}
+
+/// One value of a measurement as it was recorded or corrected.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MeasurementRevision {
+    #[serde(with = "rust_decimal::serde::str")]
+    pub value: Decimal,
+    pub source: String,
+    pub published_on: NaiveDate,
+    /// Why the value was corrected; `None` for the value first recorded.
+    pub reason: Option<String>,
 }
 
 impl Measurement {
@@ -186,23 +202,36 @@ impl Aggregate for Measurement {
                         period,
                     },
                     value,
-                    source,
+                    source: source.clone(),
                     published_on,
                     illustrative,
                     corrections: 0,
+                    history: vec![MeasurementRevision {
+                        value,
+                        source,
+                        published_on,
+                        reason: None,
+                    }],
                 });
             }
             MeasurementEvent::MeasurementCorrected {
                 value,
+                reason,
                 source,
                 published_on,
                 ..
             } => {
                 if let Some(state) = self.state.as_mut() {
                     state.value = value;
-                    state.source = source;
+                    state.source = source.clone();
                     state.published_on = published_on;
                     state.corrections += 1;
+                    state.history.push(MeasurementRevision {
+                        value,
+                        source,
+                        published_on,
+                        reason: Some(reason),
+                    });
                 }
             }
         }

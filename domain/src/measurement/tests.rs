@@ -342,6 +342,42 @@ fn the_state_holds_the_current_value_and_counts_corrections() {
 }
 
 #[test]
+fn a_correction_keeps_both_values_in_the_history() {
+    let mut measurement = Measurement::default();
+    measurement.apply(recorded());
+    measurement.apply(MeasurementEvent::MeasurementCorrected {
+        previous_value: dec("23.40"),
+        value: dec("22.9"),
+        reason: "herzien".into(),
+        source: "CBS".into(),
+        published_on: date(2024, 9, 1),
+    });
+    let state = measurement.state().expect("recorded");
+    assert_eq!(
+        state.history,
+        vec![
+            MeasurementRevision {
+                value: dec("23.40"),
+                source: "RIVM Gezondheidsmonitor".into(),
+                published_on: date(2024, 3, 1),
+                reason: None,
+            },
+            MeasurementRevision {
+                value: dec("22.9"),
+                source: "CBS".into(),
+                published_on: date(2024, 9, 1),
+                reason: Some("herzien".into()),
+            },
+        ]
+    );
+    assert_eq!(
+        state.history.last().map(|r| r.value),
+        Some(state.value),
+        "the last entry is the current value"
+    );
+}
+
+#[test]
 fn stored_values_keep_their_exact_decimal_text() {
     let json = serde_json::to_value(recorded()).expect("serialises");
     assert_eq!(json["MeasurementRecorded"]["value"], "23.40");

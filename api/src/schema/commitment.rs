@@ -1,0 +1,193 @@
+//! Commitments: what a partner of the alliance promised the programme, and how delivery goes.
+
+use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
+use domain::commitment::{
+    Commitment, CommitmentCommand, CommitmentReport, CommitmentState, CommitmentStatus,
+    MakeCommitment, ReportCommitmentProgress,
+};
+use domain::ids::{CommitmentId, DecisionId, MemberId, ProgrammeId};
+use store::CommandContext;
+
+use super::alliance::SectorValue;
+use super::input::{self, slug};
+use super::programme::mirror_enum;
+use super::scalars::{Date, Money};
+use super::{load, record};
+use crate::auth::{require_reader, require_recorder};
+use crate::ApiError;
+
+mirror_enum!(CommitmentStatusValue as "CommitmentStatus" <=> CommitmentStatus {
+    OnTrack, AtRisk, Late, Delivered, Withdrawn
+});
+
+/// One progress report on a commitment.
+#[derive(SimpleObject, Debug)]
+#[graphql(name = "CommitmentReport")]
+pub struct CommitmentReportObject {
+    status: CommitmentStatusValue,
+    note: String,
+    reported_on: Date,
+}
+
+impl From<&CommitmentReport> for CommitmentReportObject {
+    fn from(r: &CommitmentReport) -> Self {
+        Self {
+            status: r.status.into(),
+            note: r.note.clone(),
+            reported_on: Date(r.reported_on),
+        }
+    }
+}
+
+/// What a partner promised the programme, and where it stands.
+#[derive(Debug)]
+pub struct CommitmentObject(CommitmentState);
+
+#[Object(name = "Commitment")]
+impl CommitmentObject {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    async fn programme_id(&self) -> String {
+        self.0.programme_id.to_string()
+    }
+    /// The alliance member that promised it.
+    async fn partner(&self) -> String {
+        self.0.partner.to_string()
+    }
+    /// The partner's organisation when the commitment was made.
+    async fn partner_organisation(&self) -> &str {
+        &self.0.partner_organisation
+    }
+    async fn partner_sector(&self) -> SectorValue {
+        self.0.partner_sector.into()
+    }
+    async fn description(&self) -> &str {
+        &self.0.description
+    }
+    /// The money promised, when the promise is about money.
+    async fn amount(&self) -> Option<Money> {
+        self.0.amount.map(Money)
+    }
+    async fn due(&self) -> Date {
+        Date(self.0.due)
+    }
+    /// The adopted decision it rests on.
+    async fn decision_id(&self) -> ID {
+        ID(self.0.decision.to_string())
+    }
+    /// `ON_TRACK` until the first report, then the last reported status.
+    async fn status(&self) -> CommitmentStatusValue {
+        self.0.status.into()
+    }
+    /// Delivered and withdrawn commitments never change again.
+    async fn is_final(&self) -> bool {
+        self.0.status.is_final()
+    }
+    /// Every progress report, in the order recorded.
+    async fn reports(&self) -> Vec<CommitmentReportObject> {
+        self.0.reports.iter().map(Into::into).collect()
+    }
+}
+
+#[derive(Default)]
+pub struct CommitmentQuery;
+
+#[Object]
+impl CommitmentQuery {
+    /// One commitment by id, as it stands now.
+    async fn commitment(&self, ctx: &Context<'_>, id: ID) -> Result<Option<CommitmentObject>> {
+        require_reader(ctx)?;
+        let id = input::uuid("id", &id, CommitmentId::parse)?;
+        let commitment: Commitment = load(ctx, &id.to_string()).await?;
+        Ok(commitment.state().cloned().map(CommitmentObject))
+    }
+}
+
+#[derive(InputObject)]
+pub struct MakeCommitmentInput {
+    /// Choose the commitment's id (a UUID); the ledger makes one when left out.
+    commitment_id: Option<ID>,
+    programme_id: String,
+    /// The alliance member that promises it, e.g. `rijk`.
+    partner: String,
+    description: String,
+    /// The money promised, when the promise is about money: a decimal string.
+    amount: Option<Money>,
+    due: Date,
+    /// The adopted decision it rests on.
+    decision_id: ID,
+    idempotency_key: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct ReportCommitmentProgressInput {
+    commitment_id: ID,
+    status: CommitmentStatusValue,
+    #[graphql(default)]
+    note: String,
+    reported_on: Date,
+    idempotency_key: Option<String>,
+}
+
+async fn run(
+    ctx: &Context<'_>,
+    context: CommandContext,
+    id: CommitmentId,
+    command: CommitmentCommand,
+) -> Result<CommitmentObject> {
+    let name = command.name();
+    let commitment: Commitment = record(ctx, &context, &id.to_string(), command, name).await?;
+    commitment
+        .state()
+        .cloned()
+        .map(CommitmentObject)
+        .ok_or_else(|| ApiError::Internal.into())
+}
+
+#[derive(Default)]
+pub struct CommitmentMutation;
+
+#[Object]
+impl CommitmentMutation {
+    /// Record what a partner promised the programme, by when and for how much, on an adopted
+    /// decision.
+    async fn make_commitment(
+        &self,
+        ctx: &Context<'_>,
+        input: MakeCommitmentInput,
+    ) -> Result<CommitmentObject> {
+        let context = require_recorder(ctx, input.idempotency_key)?;
+        let id = input::new_or_given(
+            "commitmentId",
+            input.commitment_id.as_ref(),
+            CommitmentId::parse,
+        )?;
+        let command = CommitmentCommand::Make(MakeCommitment {
+            commitment_id: id,
+            programme_id: slug("programmeId", &input.programme_id, ProgrammeId::parse)?,
+            partner: slug("partner", &input.partner, MemberId::parse)?,
+            description: input.description,
+            amount: input.amount.map(|a| a.0),
+            due: input.due.0,
+            decision: input::uuid("decisionId", &input.decision_id, DecisionId::parse)?,
+        });
+        run(ctx, context, id, command).await
+    }
+
+    /// Report where a commitment stands; delivered and withdrawn are final.
+    async fn report_commitment_progress(
+        &self,
+        ctx: &Context<'_>,
+        input: ReportCommitmentProgressInput,
+    ) -> Result<CommitmentObject> {
+        let context = require_recorder(ctx, input.idempotency_key)?;
+        let id = input::uuid("commitmentId", &input.commitment_id, CommitmentId::parse)?;
+        let command = CommitmentCommand::ReportProgress(ReportCommitmentProgress {
+            status: input.status.into(),
+            note: input.note,
+            reported_on: input.reported_on.0,
+        });
+        run(ctx, context, id, command).await
+    }
+}

@@ -1,0 +1,342 @@
+//! Targets (streefwaarden): the value aimed for on an indicator, in an area, by a horizon
+//! year; every change on an adopted decision, with its reason, kept in the target's history.
+
+use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject, ID};
+use domain::ids::{AreaId, DecisionId, IndicatorKey, ProgrammeId};
+use domain::target::{
+    Baseline, ChangeTarget, RevisionKind, SetTarget, Target, TargetCommand, TargetKey,
+    TargetRevision, TargetState, TargetValue, WithdrawTarget,
+};
+use store::CommandContext;
+
+use super::input::{self, slug};
+use super::programme::mirror_enum;
+use super::scalars::Decimal;
+use super::{load, record};
+use crate::auth::{require_reader, require_recorder};
+use crate::ApiError;
+
+mirror_enum!(RevisionKindValue as "TargetRevisionKind" <=> RevisionKind { Set, Changed, Withdrawn });
+
+/// Whether a target value is fixed or relative to a comparator area.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(name = "TargetValueKind")]
+pub enum TargetValueKind {
+    /// A fixed value in the indicator's unit: `value`.
+    Absolute,
+    /// The comparator area's value plus `margin`.
+    RelativeToComparator,
+}
+
+/// The value a target aims for: `value` when absolute, `comparator` + `margin` when relative
+/// (a margin of 0 relative to Dordrecht means "at the Dordrecht average").
+#[derive(SimpleObject, Debug)]
+#[graphql(name = "TargetValue")]
+pub struct TargetValueObject {
+    kind: TargetValueKind,
+    value: Option<Decimal>,
+    comparator: Option<String>,
+    margin: Option<Decimal>,
+}
+
+impl From<&TargetValue> for TargetValueObject {
+    fn from(v: &TargetValue) -> Self {
+        match v {
+            TargetValue::Absolute(value) => Self {
+                kind: TargetValueKind::Absolute,
+                value: Some(Decimal(*value)),
+                comparator: None,
+                margin: None,
+            },
+            TargetValue::RelativeToComparator { comparator, margin } => Self {
+                kind: TargetValueKind::RelativeToComparator,
+                value: None,
+                comparator: Some(comparator.to_string()),
+                margin: Some(Decimal(*margin)),
+            },
+        }
+    }
+}
+
+/// Where the indicator stood when the target was set.
+#[derive(SimpleObject, InputObject, Debug, Clone, Copy)]
+#[graphql(name = "Baseline", input_name = "BaselineInput")]
+pub struct BaselineObject {
+    value: Decimal,
+    year: i32,
+}
+
+impl From<&Baseline> for BaselineObject {
+    fn from(b: &Baseline) -> Self {
+        Self {
+            value: Decimal(b.value),
+            year: b.year,
+        }
+    }
+}
+
+/// One entry of a target's history: its value after the revision, and why.
+#[derive(SimpleObject, Debug)]
+#[graphql(name = "TargetRevision")]
+pub struct TargetRevisionObject {
+    kind: RevisionKindValue,
+    value: TargetValueObject,
+    decision_id: ID,
+    reason: String,
+}
+
+impl From<&TargetRevision> for TargetRevisionObject {
+    fn from(r: &TargetRevision) -> Self {
+        Self {
+            kind: r.kind.into(),
+            value: (&r.value).into(),
+            decision_id: ID(r.decision.to_string()),
+            reason: r.reason.clone(),
+        }
+    }
+}
+
+/// A target value (streefwaarde) of an indicator for an area and horizon year.
+#[derive(Debug)]
+pub struct TargetObject(TargetState);
+
+#[Object(name = "Target")]
+impl TargetObject {
+    /// The target's key, e.g. `dordt-west/ernstig-overgewicht/crabbehof/2030`.
+    async fn key(&self) -> String {
+        self.0.key.aggregate_id()
+    }
+    async fn programme_id(&self) -> String {
+        self.0.key.programme_id.to_string()
+    }
+    async fn indicator(&self) -> String {
+        self.0.key.indicator.to_string()
+    }
+    async fn area(&self) -> String {
+        self.0.key.area.to_string()
+    }
+    async fn horizon_year(&self) -> i32 {
+        self.0.key.horizon_year
+    }
+    /// The current value (or, once withdrawn, the last one).
+    async fn value(&self) -> TargetValueObject {
+        (&self.0.value).into()
+    }
+    async fn baseline(&self) -> Option<BaselineObject> {
+        self.0.baseline.as_ref().map(Into::into)
+    }
+    /// The decision of the latest revision.
+    async fn decision_id(&self) -> ID {
+        ID(self.0.decision.to_string())
+    }
+    /// A withdrawn target is final.
+    async fn withdrawn(&self) -> bool {
+        self.0.withdrawn
+    }
+    /// Every revision, oldest first, starting with the one that set the target.
+    async fn history(&self) -> Vec<TargetRevisionObject> {
+        self.0.history.iter().map(Into::into).collect()
+    }
+}
+
+fn target_key(
+    programme_id: &str,
+    indicator: &str,
+    area: &str,
+    horizon_year: i32,
+) -> Result<TargetKey, ApiError> {
+    Ok(TargetKey {
+        programme_id: slug("programmeId", programme_id, ProgrammeId::parse)?,
+        indicator: slug("indicator", indicator, IndicatorKey::parse)?,
+        area: slug("area", area, AreaId::parse)?,
+        horizon_year,
+    })
+}
+
+/// The value from the input's `value`, or its `comparator` and `margin`: exactly one of the two.
+fn target_value(
+    value: Option<Decimal>,
+    comparator: Option<&str>,
+    margin: Option<Decimal>,
+) -> Result<TargetValue, ApiError> {
+    match (value, comparator) {
+        (Some(value), None) => {
+            if margin.is_some() {
+                return Err(ApiError::bad_input(
+                    "margin",
+                    "a margin belongs to a comparator; an absolute value has none",
+                ));
+            }
+            Ok(TargetValue::Absolute(value.0))
+        }
+        (None, Some(comparator)) => Ok(TargetValue::RelativeToComparator {
+            comparator: slug("comparator", comparator, AreaId::parse)?,
+            margin: margin.map_or(rust_decimal::Decimal::ZERO, |m| m.0),
+        }),
+        (Some(_), Some(_)) => Err(ApiError::bad_input(
+            "value",
+            "give either an absolute value or a comparator (with a margin), not both",
+        )),
+        (None, None) => Err(ApiError::bad_input(
+            "value",
+            "give an absolute value, or a comparator area (with a margin) the target is relative to",
+        )),
+    }
+}
+
+fn decision(id: &ID) -> Result<DecisionId, ApiError> {
+    input::uuid("decisionId", id, DecisionId::parse)
+}
+
+#[derive(Default)]
+pub struct TargetQuery;
+
+#[Object]
+impl TargetQuery {
+    /// The target for an indicator, area and horizon year, with its history.
+    async fn target(
+        &self,
+        ctx: &Context<'_>,
+        programme_id: String,
+        indicator: String,
+        area: String,
+        horizon_year: i32,
+    ) -> Result<Option<TargetObject>> {
+        require_reader(ctx)?;
+        let key = target_key(&programme_id, &indicator, &area, horizon_year)?;
+        let target: Target = load(ctx, &key.aggregate_id()).await?;
+        Ok(target.state().cloned().map(TargetObject))
+    }
+}
+
+#[derive(InputObject)]
+pub struct SetTargetInput {
+    programme_id: String,
+    /// The indicator, e.g. `ernstig-overgewicht`.
+    indicator: String,
+    /// The area, e.g. `crabbehof`.
+    area: String,
+    horizon_year: i32,
+    /// An absolute target value, e.g. `"18.0"`; or leave it out and give `comparator`.
+    value: Option<Decimal>,
+    /// The comparator area (a gemeente or land) a relative target follows, e.g. `dordrecht`.
+    comparator: Option<String>,
+    /// Added to the comparator's value; 0 when left out.
+    margin: Option<Decimal>,
+    baseline: Option<BaselineObject>,
+    /// The adopted decision that sets it.
+    decision_id: ID,
+    reason: String,
+    idempotency_key: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct ChangeTargetInput {
+    programme_id: String,
+    indicator: String,
+    area: String,
+    horizon_year: i32,
+    value: Option<Decimal>,
+    comparator: Option<String>,
+    margin: Option<Decimal>,
+    decision_id: ID,
+    reason: String,
+    idempotency_key: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct WithdrawTargetInput {
+    programme_id: String,
+    indicator: String,
+    area: String,
+    horizon_year: i32,
+    decision_id: ID,
+    reason: String,
+    idempotency_key: Option<String>,
+}
+
+async fn run(
+    ctx: &Context<'_>,
+    context: CommandContext,
+    key: &TargetKey,
+    command: TargetCommand,
+) -> Result<TargetObject> {
+    let name = command.name();
+    let target: Target = record(ctx, &context, &key.aggregate_id(), command, name).await?;
+    target
+        .state()
+        .cloned()
+        .map(TargetObject)
+        .ok_or_else(|| ApiError::Internal.into())
+}
+
+#[derive(Default)]
+pub struct TargetMutation;
+
+#[Object]
+impl TargetMutation {
+    /// Set the target value of an indicator for an area and horizon year, on an adopted
+    /// decision, with a reason.
+    async fn set_target(&self, ctx: &Context<'_>, input: SetTargetInput) -> Result<TargetObject> {
+        let context = require_recorder(ctx, input.idempotency_key)?;
+        let key = target_key(
+            &input.programme_id,
+            &input.indicator,
+            &input.area,
+            input.horizon_year,
+        )?;
+        let command = TargetCommand::Set(SetTarget {
+            key: key.clone(),
+            value: target_value(input.value, input.comparator.as_deref(), input.margin)?,
+            baseline: input.baseline.map(|b| Baseline {
+                value: b.value.0,
+                year: b.year,
+            }),
+            decision: decision(&input.decision_id)?,
+            reason: input.reason,
+        });
+        run(ctx, context, &key, command).await
+    }
+
+    /// Change a target's value, on an adopted decision, with a reason; the old value stays in
+    /// its history.
+    async fn change_target(
+        &self,
+        ctx: &Context<'_>,
+        input: ChangeTargetInput,
+    ) -> Result<TargetObject> {
+        let context = require_recorder(ctx, input.idempotency_key)?;
+        let key = target_key(
+            &input.programme_id,
+            &input.indicator,
+            &input.area,
+            input.horizon_year,
+        )?;
+        let command = TargetCommand::Change(ChangeTarget {
+            value: target_value(input.value, input.comparator.as_deref(), input.margin)?,
+            decision: decision(&input.decision_id)?,
+            reason: input.reason,
+        });
+        run(ctx, context, &key, command).await
+    }
+
+    /// Withdraw a target for good, on an adopted decision, with a reason.
+    async fn withdraw_target(
+        &self,
+        ctx: &Context<'_>,
+        input: WithdrawTargetInput,
+    ) -> Result<TargetObject> {
+        let context = require_recorder(ctx, input.idempotency_key)?;
+        let key = target_key(
+            &input.programme_id,
+            &input.indicator,
+            &input.area,
+            input.horizon_year,
+        )?;
+        let command = TargetCommand::Withdraw(WithdrawTarget {
+            decision: decision(&input.decision_id)?,
+            reason: input.reason,
+        });
+        run(ctx, context, &key, command).await
+    }
+}
