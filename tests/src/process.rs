@@ -86,6 +86,12 @@ impl LedgerProcess {
     pub fn client(&self) -> GraphqlClient {
         GraphqlClient::new(format!("http://127.0.0.1:{}", self.port))
     }
+
+    /// Kills the server at once (SIGKILL): no shutdown, no flushing, as a crash would.
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 impl Drop for LedgerProcess {

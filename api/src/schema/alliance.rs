@@ -1,6 +1,7 @@
 //! Alliances: members by sector, their representatives, meetings, and the adoption rule.
 
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
+use chrono::{DateTime, Utc};
 use domain::alliance::{
     AdmitMember, Alliance, AllianceCommand, AllianceState, ChangeAdoptionRule, ChangeChair,
     ChangeRepresentative, FormAlliance, HoldMeeting, Meeting, Member, NewMember, RemoveMember,
@@ -116,10 +117,14 @@ impl AllianceQuery {
         &self,
         ctx: &Context<'_>,
         programme_id: String,
+        #[graphql(
+            desc = "The state as recorded up to and including this instant (RFC 3339); now when left out."
+        )]
+        as_of: Option<DateTime<Utc>>,
     ) -> Result<Option<AllianceObject>> {
         require_reader(ctx)?;
         let id = slug("programmeId", &programme_id, ProgrammeId::parse)?;
-        let alliance: Alliance = load(ctx, id.as_str()).await?;
+        let alliance: Alliance = load(ctx, id.as_str(), as_of).await?;
         Ok(alliance.state().cloned().map(AllianceObject))
     }
 }

@@ -2,6 +2,7 @@
 //! was committed and spent from each.
 
 use async_graphql::{Context, Enum, InputObject, Object, OneofObject, Result, SimpleObject, ID};
+use chrono::{DateTime, Utc};
 use domain::budget::{
     AllocateBudget, Allocation, AllocationTarget, CommitBudget, Fund, FundCommand, FundState,
     Funder, RecordExpenditure, RegisterFund, ReviseAllocation, ReviseFund,
@@ -155,10 +156,18 @@ pub struct FundQuery;
 #[Object]
 impl FundQuery {
     /// One fund by id, as it stands now.
-    async fn fund(&self, ctx: &Context<'_>, id: ID) -> Result<Option<FundObject>> {
+    async fn fund(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        #[graphql(
+            desc = "The state as recorded up to and including this instant (RFC 3339); now when left out."
+        )]
+        as_of: Option<DateTime<Utc>>,
+    ) -> Result<Option<FundObject>> {
         require_reader(ctx)?;
         let id = input::uuid("id", &id, FundId::parse)?;
-        let fund: Fund = load(ctx, &id.to_string()).await?;
+        let fund: Fund = load(ctx, &id.to_string(), as_of).await?;
         Ok(fund.state().cloned().map(FundObject))
     }
 }

@@ -1,6 +1,7 @@
 //! Commitments: what a partner of the alliance promised the programme, and how delivery goes.
 
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
+use chrono::{DateTime, Utc};
 use domain::commitment::{
     Commitment, CommitmentCommand, CommitmentReport, CommitmentState, CommitmentStatus,
     MakeCommitment, ReportCommitmentProgress,
@@ -96,10 +97,18 @@ pub struct CommitmentQuery;
 #[Object]
 impl CommitmentQuery {
     /// One commitment by id, as it stands now.
-    async fn commitment(&self, ctx: &Context<'_>, id: ID) -> Result<Option<CommitmentObject>> {
+    async fn commitment(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        #[graphql(
+            desc = "The state as recorded up to and including this instant (RFC 3339); now when left out."
+        )]
+        as_of: Option<DateTime<Utc>>,
+    ) -> Result<Option<CommitmentObject>> {
         require_reader(ctx)?;
         let id = input::uuid("id", &id, CommitmentId::parse)?;
-        let commitment: Commitment = load(ctx, &id.to_string()).await?;
+        let commitment: Commitment = load(ctx, &id.to_string(), as_of).await?;
         Ok(commitment.state().cloned().map(CommitmentObject))
     }
 }

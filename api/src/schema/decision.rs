@@ -1,6 +1,7 @@
 //! Decisions: propose, then adopt, reject or withdraw.
 
 use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject, ID};
+use chrono::{DateTime, Utc};
 use domain::decision::{
     AdoptDecision, AmendDecision, Decision, DecisionCommand, DecisionStatus, ProposeDecision,
     RejectDecision, Vote, VoteChoice, WithdrawDecision,
@@ -208,10 +209,18 @@ pub struct DecisionQuery;
 #[Object]
 impl DecisionQuery {
     /// One decision by id, as it stands now.
-    async fn decision(&self, ctx: &Context<'_>, id: ID) -> Result<Option<DecisionObject>> {
+    async fn decision(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        #[graphql(
+            desc = "The state as recorded up to and including this instant (RFC 3339); now when left out."
+        )]
+        as_of: Option<DateTime<Utc>>,
+    ) -> Result<Option<DecisionObject>> {
         require_reader(ctx)?;
         let id = parse_decision_id("id", &id)?;
-        let decision: Decision = load(ctx, &id.to_string()).await?;
+        let decision: Decision = load(ctx, &id.to_string(), as_of).await?;
         Ok(DecisionObject::from_aggregate(&decision))
     }
 }

@@ -2,6 +2,7 @@
 //! and how they were closed.
 
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
+use chrono::{DateTime, Utc};
 use domain::ids::{
     AreaId, ExecutionProgrammeId, InterventionId, MemberId, MilestoneId, PillarId, ProgrammeId,
 };
@@ -159,10 +160,18 @@ pub struct InterventionQuery;
 #[Object]
 impl InterventionQuery {
     /// One intervention by id, as it stands now.
-    async fn intervention(&self, ctx: &Context<'_>, id: ID) -> Result<Option<InterventionObject>> {
+    async fn intervention(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        #[graphql(
+            desc = "The state as recorded up to and including this instant (RFC 3339); now when left out."
+        )]
+        as_of: Option<DateTime<Utc>>,
+    ) -> Result<Option<InterventionObject>> {
         require_reader(ctx)?;
         let id = input::uuid("id", &id, InterventionId::parse)?;
-        let intervention: Intervention = load(ctx, &id.to_string()).await?;
+        let intervention: Intervention = load(ctx, &id.to_string(), as_of).await?;
         Ok(intervention.state().cloned().map(InterventionObject))
     }
 }

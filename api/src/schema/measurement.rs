@@ -2,6 +2,7 @@
 //! source; a correction keeps the value it corrects.
 
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject};
+use chrono::{DateTime, Utc};
 use domain::ids::{AreaId, IndicatorKey, ProgrammeId};
 use domain::measurement::{
     CorrectMeasurement, Measurement, MeasurementCommand, MeasurementKey, MeasurementRevision,
@@ -113,10 +114,12 @@ impl MeasurementQuery {
         indicator: String,
         area: String,
         period: Period,
+        #[graphql(desc = "What the ledger knew at this instant (RFC 3339); now when left out.")]
+        known_at: Option<DateTime<Utc>>,
     ) -> Result<Option<MeasurementObject>> {
         require_reader(ctx)?;
         let key = measurement_key(&programme_id, &indicator, &area, period)?;
-        let measurement: Measurement = load(ctx, &key.aggregate_id()).await?;
+        let measurement: Measurement = load(ctx, &key.aggregate_id(), known_at).await?;
         Ok(measurement.state().cloned().map(MeasurementObject))
     }
 }

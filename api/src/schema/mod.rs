@@ -6,6 +6,7 @@ mod commitment;
 mod decision;
 mod input;
 mod intervention;
+mod ledger;
 mod log;
 mod measurement;
 mod programme;
@@ -14,16 +15,20 @@ mod scalars;
 mod target;
 
 use async_graphql::{Context, EmptySubscription, MergedObject, Schema};
+use chrono::{DateTime, Utc};
 use cqrs_es::Aggregate;
 use domain::reference::LedgerServices;
 use domain::RuleViolation;
+use projections::LedgerState;
 use store::CommandContext;
+use store::Position;
 
 use crate::{ApiError, AppState};
 
 #[derive(MergedObject, Default)]
 pub struct Query(
     log::LogQuery,
+    ledger::LedgerQuery,
     programme::ProgrammeQuery,
     alliance::AllianceQuery,
     decision::DecisionQuery,
@@ -90,15 +95,49 @@ where
     .map_err(ApiError::from)
 }
 
-/// Loads one aggregate's current state.
-pub(crate) async fn load<A>(ctx: &Context<'_>, aggregate_id: &str) -> Result<A, ApiError>
-where
-    A: Aggregate,
-    A::Error: RuleViolation,
-{
-    state(ctx)
-        .bus
-        .load::<A>(aggregate_id)
-        .await
-        .map_err(ApiError::from)
+/// A record type the read models hold, by aggregate id.
+pub(crate) trait Readable: Aggregate + Clone {
+    fn read<'a>(state: &'a LedgerState, id: &str, at: Position) -> Option<&'a Self>;
+}
+
+macro_rules! readable {
+    ($($ty:ty => $method:ident),* $(,)?) => {
+        $(impl Readable for $ty {
+            fn read<'a>(state: &'a LedgerState, id: &str, at: Position) -> Option<&'a Self> {
+                state.$method(id, at)
+            }
+        })*
+    };
+}
+
+readable! {
+    domain::programme::Programme => programme,
+    domain::alliance::Alliance => alliance,
+    domain::decision::Decision => decision,
+    domain::budget::Fund => fund,
+    domain::commitment::Commitment => commitment,
+    domain::target::Target => target,
+    domain::measurement::Measurement => measurement,
+    domain::intervention::Intervention => intervention,
+    domain::resident_input::ResidentInput => resident_input,
+}
+
+/// The position a read is answered at: the last event recorded at or before `as_of`, or the
+/// read models' current position.
+pub(crate) fn position_of(state: &LedgerState, as_of: Option<DateTime<Utc>>) -> Position {
+    as_of.map_or(state.position(), |t| state.position_at(t))
+}
+
+/// One record from the read models, as it stood `as_of` (now when `None`); an empty record when
+/// it did not exist then.
+pub(crate) async fn load<A: Readable>(
+    ctx: &Context<'_>,
+    aggregate_id: &str,
+    as_of: Option<DateTime<Utc>>,
+) -> Result<A, ApiError> {
+    let models = state(ctx).projection.read().await;
+    let at = position_of(&models, as_of);
+    Ok(A::read(&models, aggregate_id, at)
+        .cloned()
+        .unwrap_or_default())
 }

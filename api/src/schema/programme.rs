@@ -1,6 +1,7 @@
 //! Programmes: their texts, areas, pillars, indicators and execution programmes.
 
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
+use chrono::{DateTime, Utc};
 use domain::ids::{AreaId, ExecutionProgrammeId, IndicatorKey, PillarId, ProgrammeId};
 use domain::period::YearRange;
 use domain::programme::{
@@ -299,10 +300,18 @@ pub struct ProgrammeQuery;
 #[Object]
 impl ProgrammeQuery {
     /// One programme by id, e.g. `dordt-west`.
-    async fn programme(&self, ctx: &Context<'_>, id: String) -> Result<Option<ProgrammeObject>> {
+    async fn programme(
+        &self,
+        ctx: &Context<'_>,
+        id: String,
+        #[graphql(
+            desc = "The state as recorded up to and including this instant (RFC 3339); now when left out."
+        )]
+        as_of: Option<DateTime<Utc>>,
+    ) -> Result<Option<ProgrammeObject>> {
         require_reader(ctx)?;
         let id = slug("id", &id, ProgrammeId::parse)?;
-        let programme: Programme = load(ctx, id.as_str()).await?;
+        let programme: Programme = load(ctx, id.as_str(), as_of).await?;
         Ok(programme.state().cloned().map(ProgrammeObject))
     }
 }

@@ -2,6 +2,7 @@
 //! into account.
 
 use async_graphql::{Context, InputObject, Object, Result, ID};
+use chrono::{DateTime, Utc};
 use domain::ids::{AreaId, DecisionId, ProgrammeId, ResidentInputId};
 use domain::resident_input::{
     Channel, ConsiderResidentInput, RecordResidentInput, ResidentInput, ResidentInputCommand,
@@ -70,10 +71,14 @@ impl ResidentInputQuery {
         &self,
         ctx: &Context<'_>,
         id: ID,
+        #[graphql(
+            desc = "The state as recorded up to and including this instant (RFC 3339); now when left out."
+        )]
+        as_of: Option<DateTime<Utc>>,
     ) -> Result<Option<ResidentInputObject>> {
         require_reader(ctx)?;
         let id = input::uuid("id", &id, ResidentInputId::parse)?;
-        let resident_input: ResidentInput = load(ctx, &id.to_string()).await?;
+        let resident_input: ResidentInput = load(ctx, &id.to_string(), as_of).await?;
         Ok(resident_input.state().cloned().map(ResidentInputObject))
     }
 }

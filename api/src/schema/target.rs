@@ -2,6 +2,7 @@
 //! year; every change on an adopted decision, with its reason, kept in the target's history.
 
 use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject, ID};
+use chrono::{DateTime, Utc};
 use domain::ids::{AreaId, DecisionId, IndicatorKey, ProgrammeId};
 use domain::target::{
     Baseline, ChangeTarget, RevisionKind, SetTarget, Target, TargetCommand, TargetKey,
@@ -201,10 +202,14 @@ impl TargetQuery {
         indicator: String,
         area: String,
         horizon_year: i32,
+        #[graphql(
+            desc = "The state as recorded up to and including this instant (RFC 3339); now when left out."
+        )]
+        as_of: Option<DateTime<Utc>>,
     ) -> Result<Option<TargetObject>> {
         require_reader(ctx)?;
         let key = target_key(&programme_id, &indicator, &area, horizon_year)?;
-        let target: Target = load(ctx, &key.aggregate_id()).await?;
+        let target: Target = load(ctx, &key.aggregate_id(), as_of).await?;
         Ok(target.state().cloned().map(TargetObject))
     }
 }
