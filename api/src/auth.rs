@@ -86,3 +86,8 @@ pub(crate) fn require_log_reader<'a>(ctx: &'a Context<'_>) -> Result<&'a Princip
     }
     Ok(principal)
 }
+
+/// Whether the reader may see who recorded what (actor names): auditors and admins.
+pub(crate) fn may_read_actors(ctx: &Context<'_>) -> bool {
+    matches!(auth(ctx), Auth::Principal(p) if p.role.may_read_log())
+}

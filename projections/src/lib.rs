@@ -10,6 +10,7 @@
 //! canonical serialisation of the whole state; a replay and a live server at the same position
 //! report the same checksum.
 
+pub mod budget;
 mod event;
 mod projector;
 mod replay;

@@ -275,6 +275,11 @@ impl LedgerState {
             .unwrap_or_default()
     }
 
+    /// Where a decision was first recorded (its proposal).
+    pub fn first_position_of_decision(&self, id: &str) -> Option<Position> {
+        self.decisions.get(id).and_then(Versioned::first_position)
+    }
+
     /// The events up to `at` that cite the decision.
     pub fn consequences(&self, decision: &str, at: Position) -> &[Consequence] {
         let all = self

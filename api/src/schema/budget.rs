@@ -10,6 +10,7 @@ use domain::budget::{
 use domain::ids::{
     AllocationId, AreaId, BudgetLineId, DecisionId, FundId, InterventionId, PillarId, ProgrammeId,
 };
+use projections::budget::{budget_summary, BudgetSummary, Totals};
 use store::CommandContext;
 
 use super::input::{self, slug};
@@ -169,6 +170,164 @@ impl FundQuery {
         let id = input::uuid("id", &id, FundId::parse)?;
         let fund: Fund = load(ctx, &id.to_string(), as_of).await?;
         Ok(fund.state().cloned().map(FundObject))
+    }
+
+    /// A programme's budget: allocated, committed, spent and left, in all and by fund, funder,
+    /// pillar, area, intervention and year; only the allocations for `year` when given.
+    async fn budget(
+        &self,
+        ctx: &Context<'_>,
+        programme_id: String,
+        year: Option<i32>,
+        #[graphql(
+            desc = "The state as recorded up to and including this instant (RFC 3339); now when left out."
+        )]
+        as_of: Option<DateTime<Utc>>,
+    ) -> Result<BudgetObject> {
+        require_reader(ctx)?;
+        let programme = slug("programmeId", &programme_id, ProgrammeId::parse)?;
+        let models = super::state(ctx).projection.read().await;
+        let at = super::position_of(&models, as_of);
+        let summary = budget_summary(&models, programme.as_str(), year, at);
+        Ok(BudgetObject {
+            programme_id: programme.to_string(),
+            year,
+            summary,
+        })
+    }
+}
+
+/// Money allocated, committed, spent, and left (allocated but not yet spent).
+#[derive(SimpleObject, Debug)]
+#[graphql(name = "BudgetLine")]
+pub struct BudgetLineObject {
+    /// What the line is for: a fund id, funder, pillar id, area id, intervention id or year.
+    key: String,
+    allocated: Money,
+    committed: Money,
+    spent: Money,
+    left: Money,
+}
+
+fn line(key: String, t: &Totals) -> BudgetLineObject {
+    BudgetLineObject {
+        key,
+        allocated: Money(t.allocated),
+        committed: Money(t.committed),
+        spent: Money(t.spent),
+        left: Money(t.left()),
+    }
+}
+
+/// One fund's part of a programme's budget.
+#[derive(SimpleObject, Debug)]
+#[graphql(name = "FundBudgetLine")]
+pub struct FundBudgetLineObject {
+    fund_id: ID,
+    name: String,
+    funder: FunderValue,
+    funder_name: String,
+    /// What the fund holds in all.
+    amount: Money,
+    allocated: Money,
+    committed: Money,
+    spent: Money,
+    left: Money,
+}
+
+/// A programme's budget at one moment.
+#[derive(Debug)]
+pub struct BudgetObject {
+    programme_id: String,
+    year: Option<i32>,
+    summary: BudgetSummary,
+}
+
+#[Object(name = "Budget")]
+impl BudgetObject {
+    async fn programme_id(&self) -> &str {
+        &self.programme_id
+    }
+    /// The year the figures are for; all years when null.
+    async fn year(&self) -> Option<i32> {
+        self.year
+    }
+    async fn allocated(&self) -> Money {
+        Money(self.summary.totals.allocated)
+    }
+    async fn committed(&self) -> Money {
+        Money(self.summary.totals.committed)
+    }
+    async fn spent(&self) -> Money {
+        Money(self.summary.totals.spent)
+    }
+    /// Allocated but not yet spent.
+    async fn left(&self) -> Money {
+        Money(self.summary.totals.left())
+    }
+    async fn by_fund(&self) -> Vec<FundBudgetLineObject> {
+        self.summary
+            .by_fund
+            .iter()
+            .map(|f| FundBudgetLineObject {
+                fund_id: ID(f.fund_id.clone()),
+                name: f.name.clone(),
+                funder: f.funder.into(),
+                funder_name: f.funder_name.clone(),
+                amount: Money(f.amount),
+                allocated: Money(f.totals.allocated),
+                committed: Money(f.totals.committed),
+                spent: Money(f.totals.spent),
+                left: Money(f.totals.left()),
+            })
+            .collect()
+    }
+    /// By funder; the key is RIJK, GEMEENTE, WONINGCORPORATIE or OTHER.
+    async fn by_funder(&self) -> Vec<BudgetLineObject> {
+        self.summary
+            .by_funder
+            .iter()
+            .map(|(f, t)| {
+                let key = match f {
+                    Funder::Rijk => "RIJK",
+                    Funder::Gemeente => "GEMEENTE",
+                    Funder::Woningcorporatie => "WONINGCORPORATIE",
+                    Funder::Other => "OTHER",
+                };
+                line(key.to_owned(), t)
+            })
+            .collect()
+    }
+    /// By pillar id (allocations made to a pillar).
+    async fn by_pillar(&self) -> Vec<BudgetLineObject> {
+        self.summary
+            .by_pillar
+            .iter()
+            .map(|(k, t)| line(k.clone(), t))
+            .collect()
+    }
+    /// By area id (allocations made to an area).
+    async fn by_area(&self) -> Vec<BudgetLineObject> {
+        self.summary
+            .by_area
+            .iter()
+            .map(|(k, t)| line(k.clone(), t))
+            .collect()
+    }
+    /// By intervention id (allocations made to an intervention).
+    async fn by_intervention(&self) -> Vec<BudgetLineObject> {
+        self.summary
+            .by_intervention
+            .iter()
+            .map(|(k, t)| line(k.clone(), t))
+            .collect()
+    }
+    async fn by_year(&self) -> Vec<BudgetLineObject> {
+        self.summary
+            .by_year
+            .iter()
+            .map(|(y, t)| line(y.to_string(), t))
+            .collect()
     }
 }
 

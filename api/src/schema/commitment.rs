@@ -111,6 +111,43 @@ impl CommitmentQuery {
         let commitment: Commitment = load(ctx, &id.to_string(), as_of).await?;
         Ok(commitment.state().cloned().map(CommitmentObject))
     }
+
+    /// Commitments, in order of due date: of one programme when `programmeId` is given (else of
+    /// every programme, as the Rijk reads them), of one partner or sector, of one status.
+    async fn commitments(
+        &self,
+        ctx: &Context<'_>,
+        programme_id: Option<String>,
+        partner: Option<String>,
+        sector: Option<SectorValue>,
+        status: Option<CommitmentStatusValue>,
+        #[graphql(
+            desc = "The state as recorded up to and including this instant (RFC 3339); now when left out."
+        )]
+        as_of: Option<DateTime<Utc>>,
+    ) -> Result<Vec<CommitmentObject>> {
+        require_reader(ctx)?;
+        let programme = programme_id
+            .as_deref()
+            .map(|p| slug("programmeId", p, ProgrammeId::parse))
+            .transpose()?;
+        let partner = partner
+            .as_deref()
+            .map(|p| slug("partner", p, MemberId::parse))
+            .transpose()?;
+        let models = super::state(ctx).projection.read().await;
+        let at = super::position_of(&models, as_of);
+        let mut found: Vec<CommitmentState> = models
+            .all_commitments(at)
+            .filter_map(|r| r.state.state().cloned())
+            .filter(|c| programme.as_ref().is_none_or(|p| &c.programme_id == p))
+            .filter(|c| partner.as_ref().is_none_or(|p| &c.partner == p))
+            .filter(|c| sector.is_none_or(|s| SectorValue::from(c.partner_sector) == s))
+            .filter(|c| status.is_none_or(|s| CommitmentStatusValue::from(c.status) == s))
+            .collect();
+        found.sort_by(|a, b| (a.due, a.id).cmp(&(b.due, b.id)));
+        Ok(found.into_iter().map(CommitmentObject).collect())
+    }
 }
 
 #[derive(InputObject)]

@@ -1,6 +1,6 @@
 //! Decisions: propose, then adopt, reject or withdraw.
 
-use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject, ID};
+use async_graphql::{ComplexObject, Context, Enum, InputObject, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 use domain::decision::{
     AdoptDecision, AmendDecision, Decision, DecisionCommand, DecisionStatus, ProposeDecision,
@@ -11,7 +11,7 @@ use store::CommandContext;
 
 use super::input::{self, slug};
 use super::scalars::Date;
-use super::{load, record};
+use super::{position_of, record, state};
 use crate::auth::{require_reader, require_recorder};
 use crate::ApiError;
 
@@ -86,8 +86,11 @@ struct MeetingObject {
 
 /// A decision of an alliance and where it stands.
 #[derive(SimpleObject)]
-#[graphql(name = "Decision")]
+#[graphql(name = "Decision", complex)]
 pub struct DecisionObject {
+    /// The log position the decision is read at: its consequences are those recorded by then.
+    #[graphql(skip)]
+    at: Option<i64>,
     id: ID,
     programme_id: String,
     title: String,
@@ -104,6 +107,7 @@ impl DecisionObject {
     fn from_aggregate(decision: &Decision) -> Option<Self> {
         let s = decision.state()?;
         Some(Self {
+            at: None,
             id: ID(s.id.to_string()),
             programme_id: s.programme_id.to_string(),
             title: s.title.clone(),
@@ -125,6 +129,38 @@ impl DecisionObject {
             }),
             withdrawal_reason: s.withdrawal_reason.clone(),
         })
+    }
+}
+
+/// An event that cites a decision: what the decision led to.
+#[derive(SimpleObject, Debug)]
+#[graphql(name = "Consequence")]
+pub struct ConsequenceObject {
+    position: i64,
+    recorded_at: Option<DateTime<Utc>>,
+    aggregate_type: String,
+    aggregate_id: String,
+    event_type: String,
+}
+
+#[ComplexObject]
+impl DecisionObject {
+    /// Every event that cites this decision (allocations, targets, commitments, execution
+    /// programmes, membership changes, ...), in the order they were recorded.
+    async fn consequences(&self, ctx: &Context<'_>) -> Vec<ConsequenceObject> {
+        let models = state(ctx).projection.read().await;
+        let at = self.at.unwrap_or(models.position());
+        models
+            .consequences(self.id.as_str(), at)
+            .iter()
+            .map(|c| ConsequenceObject {
+                position: c.position,
+                recorded_at: models.stamp(c.position).map(|s| s.recorded_at),
+                aggregate_type: c.aggregate_type.clone(),
+                aggregate_id: c.aggregate_id.clone(),
+                event_type: c.event_type.clone(),
+            })
+            .collect()
     }
 }
 
@@ -220,8 +256,55 @@ impl DecisionQuery {
     ) -> Result<Option<DecisionObject>> {
         require_reader(ctx)?;
         let id = parse_decision_id("id", &id)?;
-        let decision: Decision = load(ctx, &id.to_string(), as_of).await?;
-        Ok(DecisionObject::from_aggregate(&decision))
+        let models = state(ctx).projection.read().await;
+        let at = position_of(&models, as_of);
+        Ok(models
+            .decision(&id.to_string(), at)
+            .and_then(DecisionObject::from_aggregate)
+            .map(|d| DecisionObject { at: Some(at), ..d }))
+    }
+
+    /// The decisions of a programme, oldest first: those decided in a meeting between `from`
+    /// and `to` (inclusive) when either is given, and of one status when `status` is given.
+    async fn decisions(
+        &self,
+        ctx: &Context<'_>,
+        programme_id: String,
+        from: Option<Date>,
+        to: Option<Date>,
+        status: Option<DecisionStatusValue>,
+        #[graphql(
+            desc = "The state as recorded up to and including this instant (RFC 3339); now when left out."
+        )]
+        as_of: Option<DateTime<Utc>>,
+    ) -> Result<Vec<DecisionObject>> {
+        require_reader(ctx)?;
+        let programme = slug("programmeId", &programme_id, ProgrammeId::parse)?;
+        let models = state(ctx).projection.read().await;
+        let at = position_of(&models, as_of);
+        let mut found: Vec<(i64, DecisionObject)> = models
+            .all_decisions(at)
+            .filter_map(|r| {
+                let s = r.state.state()?;
+                if s.programme_id != programme {
+                    return None;
+                }
+                if status.is_some_and(|st| DecisionStatusValue::from(s.status) != st) {
+                    return None;
+                }
+                if from.is_some() || to.is_some() {
+                    let day = s.meeting.as_ref()?.meeting_date;
+                    if from.is_some_and(|f| day < f.0) || to.is_some_and(|t| day > t.0) {
+                        return None;
+                    }
+                }
+                let first = models.first_position_of_decision(r.aggregate_id)?;
+                let object = DecisionObject::from_aggregate(r.state)?;
+                Some((first, DecisionObject { at: Some(at), ..object }))
+            })
+            .collect();
+        found.sort_by_key(|(first, _)| *first);
+        Ok(found.into_iter().map(|(_, d)| d).collect())
     }
 }
 

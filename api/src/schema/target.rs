@@ -84,6 +84,15 @@ pub struct TargetRevisionObject {
     value: TargetValueObject,
     decision_id: ID,
     reason: String,
+    /// When the ledger recorded the revision.
+    recorded_at: Option<DateTime<Utc>>,
+    /// The log position of the revision.
+    position: Option<i64>,
+    /// Who recorded it; shown to auditors and admins only.
+    actor: Option<String>,
+    /// The role and organisation it was recorded under.
+    role: Option<String>,
+    organisation: Option<String>,
 }
 
 impl From<&TargetRevision> for TargetRevisionObject {
@@ -93,6 +102,11 @@ impl From<&TargetRevision> for TargetRevisionObject {
             value: (&r.value).into(),
             decision_id: ID(r.decision.to_string()),
             reason: r.reason.clone(),
+            recorded_at: None,
+            position: None,
+            actor: None,
+            role: None,
+            organisation: None,
         }
     }
 }
@@ -135,8 +149,34 @@ impl TargetObject {
         self.0.withdrawn
     }
     /// Every revision, oldest first, starting with the one that set the target.
-    async fn history(&self) -> Vec<TargetRevisionObject> {
-        self.0.history.iter().map(Into::into).collect()
+    async fn history(&self, ctx: &Context<'_>) -> Vec<TargetRevisionObject> {
+        let models = super::state(ctx).projection.read().await;
+        let show_actor = crate::auth::may_read_actors(ctx);
+        // Each event of a target adds one revision and one version: they pair up in order.
+        let positions: Vec<i64> = models
+            .target_history(&self.0.key.aggregate_id())
+            .into_iter()
+            .map(|(p, _)| p)
+            .collect();
+        self.0
+            .history
+            .iter()
+            .enumerate()
+            .map(|(i, revision)| {
+                let mut object = TargetRevisionObject::from(revision);
+                if let Some(&p) = positions.get(i) {
+                    let stamp = models.stamp(p);
+                    object.position = Some(p);
+                    object.recorded_at = stamp.map(|s| s.recorded_at);
+                    object.role = stamp.map(|s| s.role.to_string());
+                    object.organisation = stamp.and_then(|s| s.organisation.as_deref().map(str::to_owned));
+                    if show_actor {
+                        object.actor = stamp.map(|s| s.actor.to_string());
+                    }
+                }
+                object
+            })
+            .collect()
     }
 }
 
@@ -211,6 +251,43 @@ impl TargetQuery {
         let key = target_key(&programme_id, &indicator, &area, horizon_year)?;
         let target: Target = load(ctx, &key.aggregate_id(), as_of).await?;
         Ok(target.state().cloned().map(TargetObject))
+    }
+
+    /// The targets of a programme, of one indicator and/or area when given, in order of
+    /// indicator, area and horizon year; withdrawn ones only when `includeWithdrawn` is true.
+    async fn targets(
+        &self,
+        ctx: &Context<'_>,
+        programme_id: String,
+        indicator: Option<String>,
+        area: Option<String>,
+        #[graphql(default)] include_withdrawn: bool,
+        #[graphql(
+            desc = "The state as recorded up to and including this instant (RFC 3339); now when left out."
+        )]
+        as_of: Option<DateTime<Utc>>,
+    ) -> Result<Vec<TargetObject>> {
+        require_reader(ctx)?;
+        let programme = slug("programmeId", &programme_id, ProgrammeId::parse)?;
+        let indicator = indicator
+            .as_deref()
+            .map(|i| slug("indicator", i, IndicatorKey::parse))
+            .transpose()?;
+        let area = area
+            .as_deref()
+            .map(|a| slug("area", a, AreaId::parse))
+            .transpose()?;
+        let models = super::state(ctx).projection.read().await;
+        let at = super::position_of(&models, as_of);
+        Ok(models
+            .all_targets(at)
+            .filter_map(|r| r.state.state().cloned())
+            .filter(|t| t.key.programme_id == programme)
+            .filter(|t| indicator.as_ref().is_none_or(|i| &t.key.indicator == i))
+            .filter(|t| area.as_ref().is_none_or(|a| &t.key.area == a))
+            .filter(|t| include_withdrawn || !t.withdrawn)
+            .map(TargetObject)
+            .collect())
     }
 }
 

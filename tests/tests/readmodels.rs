@@ -1,0 +1,187 @@
+//! Questions over the read models: the budget, the decisions and what they led to, what the
+//! Rijk committed, and who changed a target when.
+
+use domain::access::Role;
+use serde_json::{json, Value};
+use tests::{on_both_backends, GraphqlClient, TestDb, TestServer};
+
+const PROGRAMME: &str = "dordt-west";
+
+async fn execution_programme_decision(client: &GraphqlClient) -> String {
+    client
+        .query(
+            "{ programme(id: \"dordt-west\") { executionProgrammes { decisionId } } }",
+            json!({}),
+        )
+        .await
+        .expect_ok()["programme"]["executionProgrammes"][0]["decisionId"]
+        .as_str()
+        .expect("a decision id")
+        .to_owned()
+}
+
+async fn now(client: &GraphqlClient) -> String {
+    client
+        .query("{ ledger { recordedAt } }", json!({}))
+        .await
+        .expect_ok()["ledger"]["recordedAt"]
+        .as_str()
+        .expect("a time")
+        .to_owned()
+}
+
+async fn the_budget_sums_by_funder_pillar_and_year(t: TestDb) {
+    alliance_ledger::demo::record_demo(&t.db).await.expect("demo");
+    let server = TestServer::start(&t).await;
+    let rijk = server.client().with_token(&t.token("Rijk", Role::Rijk, None).await);
+    let query = "query($year: Int, $asOf: DateTime) { budget(programmeId: \"dordt-west\", year: $year, asOf: $asOf) {
+        allocated committed spent left
+        byFund { name funder amount allocated left }
+        byFunder { key allocated } byPillar { key allocated } byYear { key allocated }
+    } }";
+    let all = rijk.query(query, json!({})).await.expect_ok()["budget"].clone();
+    assert_eq!(all["allocated"], "27500000.00");
+    assert_eq!(all["spent"], "0.00");
+    assert_eq!(all["left"], "27500000.00");
+    assert_eq!(all["byFund"][0]["amount"], "27500000.00");
+    assert_eq!(all["byFund"][0]["funder"], "GEMEENTE");
+    assert_eq!(all["byFunder"], json!([{ "key": "GEMEENTE", "allocated": "27500000.00" }]));
+    assert_eq!(
+        all["byPillar"],
+        json!([{ "key": "leren-en-ontwikkelen", "allocated": "27500000.00" }])
+    );
+    let years = all["byYear"].as_array().expect("years");
+    assert_eq!(years.len(), 10);
+    assert!(years.iter().all(|y| y["allocated"] == "2750000.00"));
+
+    let one_year = rijk.query(query, json!({ "year": 2024 })).await.expect_ok();
+    assert_eq!(one_year["budget"]["allocated"], "2750000.00");
+    let before = rijk
+        .query(query, json!({ "asOf": "2020-01-01T00:00:00Z" }))
+        .await
+        .expect_ok();
+    assert_eq!(before["budget"]["allocated"], "0.00");
+    assert_eq!(before["budget"]["byFund"], json!([]));
+    server.stop().await;
+}
+
+async fn a_decision_shows_every_consequence_that_cites_it(t: TestDb) {
+    alliance_ledger::demo::record_demo(&t.db).await.expect("demo");
+    let server = TestServer::start(&t).await;
+    let reader = server.client().with_token(&t.token("Partner", Role::Partner, None).await);
+    let decisions = reader
+        .query(
+            "{ decisions(programmeId: \"dordt-west\") { id title status meeting { date } consequences { eventType aggregateType recordedAt } } }",
+            json!({}),
+        )
+        .await
+        .expect_ok()["decisions"]
+        .as_array()
+        .cloned()
+        .expect("decisions");
+    let titles: Vec<&str> = decisions.iter().filter_map(|d| d["title"].as_str()).collect();
+    assert_eq!(
+        titles,
+        vec![
+            "Vaststellen Nationaal Programma Dordt West 2023-2043",
+            "Vaststellen eerste uitvoeringsprogramma",
+            "Inzet gemeentelijke middelen voor elf scholen (27,5 miljoen euro over tien jaar)",
+        ]
+    );
+    assert!(decisions.iter().all(|d| d["status"] == "ADOPTED"));
+    let kinds = |d: &Value| -> Vec<String> {
+        d["consequences"]
+            .as_array()
+            .expect("consequences")
+            .iter()
+            .map(|c| c["eventType"].as_str().unwrap_or("").to_owned())
+            .collect()
+    };
+    assert_eq!(kinds(&decisions[1]), vec!["ExecutionProgrammeAdded"]);
+    let schools = kinds(&decisions[2]);
+    assert_eq!(schools.len(), 11, "{schools:?}");
+    assert_eq!(schools[0], "FundRegistered");
+    assert!(schools[1..].iter().all(|k| k == "BudgetAllocated"));
+
+    let in_q3 = reader
+        .query(
+            "{ decisions(programmeId: \"dordt-west\", from: \"2023-07-01\", to: \"2023-12-31\") { title } }",
+            json!({}),
+        )
+        .await
+        .expect_ok();
+    assert_eq!(in_q3["decisions"].as_array().map(Vec::len), Some(2));
+    server.stop().await;
+}
+
+async fn the_rijk_sees_its_commitments_across_programmes_as_of_a_date(t: TestDb) {
+    alliance_ledger::demo::record_demo(&t.db).await.expect("demo");
+    let server = TestServer::start(&t).await;
+    let secretary = server.client().with_token(&t.token("Sanne", Role::Secretary, None).await);
+    let rijk = server.client().with_token(&t.token("Rijk", Role::Rijk, None).await);
+    let decision = execution_programme_decision(&rijk).await;
+    let before = now(&rijk).await;
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    secretary
+        .query(
+            "mutation($input: MakeCommitmentInput!) { makeCommitment(input: $input) { id } }",
+            json!({ "input": {
+                "programmeId": PROGRAMME, "partner": "rijk",
+                "description": "Middelen uit het Volkshuisvestingsfonds voor Dordt West",
+                "amount": "12000000.00", "due": "2026-12-31", "decisionId": decision,
+            }}),
+        )
+        .await
+        .expect_ok();
+    let query = "query($asOf: DateTime) { commitments(sector: RIJK, asOf: $asOf) { programmeId partner amount status decisionId } }";
+    let now_list = rijk.query(query, json!({})).await.expect_ok()["commitments"].clone();
+    assert_eq!(now_list.as_array().map(Vec::len), Some(1));
+    assert_eq!(now_list[0]["amount"], "12000000.00");
+    assert_eq!(now_list[0]["decisionId"], json!(decision));
+    let then = rijk.query(query, json!({ "asOf": before })).await.expect_ok();
+    assert_eq!(then["commitments"], json!([]), "nothing was committed yet");
+    server.stop().await;
+}
+
+async fn a_target_history_says_when_and_under_which_role_and_only_auditors_see_who(t: TestDb) {
+    alliance_ledger::demo::record_demo(&t.db).await.expect("demo");
+    let server = TestServer::start(&t).await;
+    let secretary = server
+        .client()
+        .with_token(&t.token("Sanne de Vries", Role::Secretary, Some("Programmabureau")).await);
+    let auditor = server.client().with_token(&t.token("Aad", Role::Auditor, None).await);
+    let rijk = server.client().with_token(&t.token("Rijk", Role::Rijk, None).await);
+    let decision = execution_programme_decision(&rijk).await;
+    secretary
+        .query(
+            "mutation($input: SetTargetInput!) { setTarget(input: $input) { key } }",
+            json!({ "input": {
+                "programmeId": PROGRAMME, "indicator": "ernstig-overgewicht", "area": "crabbehof",
+                "horizonYear": 2030, "comparator": "dordrecht", "decisionId": decision,
+                "reason": "Groeien naar het Dordts gemiddelde",
+            }}),
+        )
+        .await
+        .expect_ok();
+    let query = "{ targets(programmeId: \"dordt-west\", area: \"crabbehof\") { indicator history { kind recordedAt actor role organisation decisionId } } }";
+    let seen_by_auditor = auditor.query(query, json!({})).await.expect_ok();
+    let entry = &seen_by_auditor["targets"][0]["history"][0];
+    assert_eq!(entry["kind"], "SET");
+    assert_eq!(entry["actor"], "Sanne de Vries");
+    assert_eq!(entry["role"], "secretary");
+    assert_eq!(entry["organisation"], "Programmabureau");
+    assert_eq!(entry["decisionId"], json!(decision));
+    assert!(entry["recordedAt"].as_str().is_some());
+    let seen_by_rijk = rijk.query(query, json!({})).await.expect_ok();
+    let entry = &seen_by_rijk["targets"][0]["history"][0];
+    assert!(entry["actor"].is_null(), "actor identities are for auditors");
+    assert_eq!(entry["role"], "secretary");
+    server.stop().await;
+}
+
+on_both_backends!(
+    the_budget_sums_by_funder_pillar_and_year,
+    a_decision_shows_every_consequence_that_cites_it,
+    the_rijk_sees_its_commitments_across_programmes_as_of_a_date,
+    a_target_history_says_when_and_under_which_role_and_only_auditors_see_who,
+);
