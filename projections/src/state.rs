@@ -280,6 +280,13 @@ impl LedgerState {
         self.decisions.get(id).and_then(Versioned::first_position)
     }
 
+    /// Where an intervention was first recorded (its plan).
+    pub fn first_position_of_intervention(&self, id: &str) -> Option<Position> {
+        self.interventions
+            .get(id)
+            .and_then(Versioned::first_position)
+    }
+
     /// The events up to `at` that cite the decision.
     pub fn consequences(&self, decision: &str, at: Position) -> &[Consequence] {
         let all = self

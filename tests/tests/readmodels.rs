@@ -31,9 +31,13 @@ async fn now(client: &GraphqlClient) -> String {
 }
 
 async fn the_budget_sums_by_funder_pillar_and_year(t: TestDb) {
-    alliance_ledger::demo::record_demo(&t.db).await.expect("demo");
+    alliance_ledger::demo::record_demo(&t.db)
+        .await
+        .expect("demo");
     let server = TestServer::start(&t).await;
-    let rijk = server.client().with_token(&t.token("Rijk", Role::Rijk, None).await);
+    let rijk = server
+        .client()
+        .with_token(&t.token("Rijk", Role::Rijk, None).await);
     let query = "query($year: Int, $asOf: DateTime) { budget(programmeId: \"dordt-west\", year: $year, asOf: $asOf) {
         allocated committed spent left
         byFund { name funder amount allocated left }
@@ -45,7 +49,10 @@ async fn the_budget_sums_by_funder_pillar_and_year(t: TestDb) {
     assert_eq!(all["left"], "27500000.00");
     assert_eq!(all["byFund"][0]["amount"], "27500000.00");
     assert_eq!(all["byFund"][0]["funder"], "GEMEENTE");
-    assert_eq!(all["byFunder"], json!([{ "key": "GEMEENTE", "allocated": "27500000.00" }]));
+    assert_eq!(
+        all["byFunder"],
+        json!([{ "key": "GEMEENTE", "allocated": "27500000.00" }])
+    );
     assert_eq!(
         all["byPillar"],
         json!([{ "key": "leren-en-ontwikkelen", "allocated": "27500000.00" }])
@@ -66,9 +73,13 @@ async fn the_budget_sums_by_funder_pillar_and_year(t: TestDb) {
 }
 
 async fn a_decision_shows_every_consequence_that_cites_it(t: TestDb) {
-    alliance_ledger::demo::record_demo(&t.db).await.expect("demo");
+    alliance_ledger::demo::record_demo(&t.db)
+        .await
+        .expect("demo");
     let server = TestServer::start(&t).await;
-    let reader = server.client().with_token(&t.token("Partner", Role::Partner, None).await);
+    let reader = server
+        .client()
+        .with_token(&t.token("Partner", Role::Partner, None).await);
     let decisions = reader
         .query(
             "{ decisions(programmeId: \"dordt-west\") { id title status meeting { date } consequences { eventType aggregateType recordedAt } } }",
@@ -79,7 +90,10 @@ async fn a_decision_shows_every_consequence_that_cites_it(t: TestDb) {
         .as_array()
         .cloned()
         .expect("decisions");
-    let titles: Vec<&str> = decisions.iter().filter_map(|d| d["title"].as_str()).collect();
+    let titles: Vec<&str> = decisions
+        .iter()
+        .filter_map(|d| d["title"].as_str())
+        .collect();
     assert_eq!(
         titles,
         vec![
@@ -115,10 +129,16 @@ async fn a_decision_shows_every_consequence_that_cites_it(t: TestDb) {
 }
 
 async fn the_rijk_sees_its_commitments_across_programmes_as_of_a_date(t: TestDb) {
-    alliance_ledger::demo::record_demo(&t.db).await.expect("demo");
+    alliance_ledger::demo::record_demo(&t.db)
+        .await
+        .expect("demo");
     let server = TestServer::start(&t).await;
-    let secretary = server.client().with_token(&t.token("Sanne", Role::Secretary, None).await);
-    let rijk = server.client().with_token(&t.token("Rijk", Role::Rijk, None).await);
+    let secretary = server
+        .client()
+        .with_token(&t.token("Sanne", Role::Secretary, None).await);
+    let rijk = server
+        .client()
+        .with_token(&t.token("Rijk", Role::Rijk, None).await);
     let decision = execution_programme_decision(&rijk).await;
     let before = now(&rijk).await;
     tokio::time::sleep(std::time::Duration::from_millis(20)).await;
@@ -138,19 +158,29 @@ async fn the_rijk_sees_its_commitments_across_programmes_as_of_a_date(t: TestDb)
     assert_eq!(now_list.as_array().map(Vec::len), Some(1));
     assert_eq!(now_list[0]["amount"], "12000000.00");
     assert_eq!(now_list[0]["decisionId"], json!(decision));
-    let then = rijk.query(query, json!({ "asOf": before })).await.expect_ok();
+    let then = rijk
+        .query(query, json!({ "asOf": before }))
+        .await
+        .expect_ok();
     assert_eq!(then["commitments"], json!([]), "nothing was committed yet");
     server.stop().await;
 }
 
 async fn a_target_history_says_when_and_under_which_role_and_only_auditors_see_who(t: TestDb) {
-    alliance_ledger::demo::record_demo(&t.db).await.expect("demo");
+    alliance_ledger::demo::record_demo(&t.db)
+        .await
+        .expect("demo");
     let server = TestServer::start(&t).await;
-    let secretary = server
+    let secretary = server.client().with_token(
+        &t.token("Sanne de Vries", Role::Secretary, Some("Programmabureau"))
+            .await,
+    );
+    let auditor = server
         .client()
-        .with_token(&t.token("Sanne de Vries", Role::Secretary, Some("Programmabureau")).await);
-    let auditor = server.client().with_token(&t.token("Aad", Role::Auditor, None).await);
-    let rijk = server.client().with_token(&t.token("Rijk", Role::Rijk, None).await);
+        .with_token(&t.token("Aad", Role::Auditor, None).await);
+    let rijk = server
+        .client()
+        .with_token(&t.token("Rijk", Role::Rijk, None).await);
     let decision = execution_programme_decision(&rijk).await;
     secretary
         .query(
@@ -174,12 +204,74 @@ async fn a_target_history_says_when_and_under_which_role_and_only_auditors_see_w
     assert!(entry["recordedAt"].as_str().is_some());
     let seen_by_rijk = rijk.query(query, json!({})).await.expect_ok();
     let entry = &seen_by_rijk["targets"][0]["history"][0];
-    assert!(entry["actor"].is_null(), "actor identities are for auditors");
+    assert!(
+        entry["actor"].is_null(),
+        "actor identities are for auditors"
+    );
     assert_eq!(entry["role"], "secretary");
     server.stop().await;
 }
 
+async fn interventions_and_resident_input_are_listed_per_area_and_theme(t: TestDb) {
+    alliance_ledger::demo::record_demo(&t.db)
+        .await
+        .expect("demo");
+    let server = TestServer::start(&t).await;
+    let secretary = server
+        .client()
+        .with_token(&t.token("Sanne", Role::Secretary, None).await);
+    let reader = server
+        .client()
+        .with_token(&t.token("Partner", Role::Partner, None).await);
+    for (title, area) in [
+        ("Buurtsportcoach Crabbehof", "crabbehof"),
+        ("Taalhuis Wielwijk", "wielwijk"),
+    ] {
+        secretary
+            .query(
+                "mutation($input: PlanInterventionInput!) { planIntervention(input: $input) { id } }",
+                json!({ "input": {
+                    "programmeId": PROGRAMME, "executionProgramme": "uitvoeringsprogramma-2024-2027",
+                    "pillar": "gezond-en-samen-leven", "themes": ["Gezonde leefstijl"],
+                    "areas": [area], "leadPartner": "sociaal-wijkteam", "title": title, "description": "",
+                }}),
+            )
+            .await
+            .expect_ok();
+    }
+    secretary
+        .query(
+            "mutation($input: RecordResidentInputInput!) { recordResidentInput(input: $input) { id } }",
+            json!({ "input": {
+                "programmeId": PROGRAMME, "channel": "SESSION", "area": "crabbehof",
+                "theme": "Gezonde leefstijl", "summary": "Bewoners willen meer sportaanbod op het plein.",
+                "residents": 34, "collectedOn": "2024-03-12",
+            }}),
+        )
+        .await
+        .expect_ok();
+    let data = reader
+        .query(
+            "{ interventions(programmeId: \"dordt-west\", area: \"crabbehof\") { title leadPartner }
+               all: interventions(programmeId: \"dordt-west\") { title }
+               residentInputs(programmeId: \"dordt-west\", area: \"crabbehof\", theme: \"Gezonde leefstijl\") { residents summary }
+               none: residentInputs(programmeId: \"dordt-west\", area: \"wielwijk\") { residents } }",
+            json!({}),
+        )
+        .await
+        .expect_ok();
+    assert_eq!(
+        data["interventions"],
+        json!([{ "title": "Buurtsportcoach Crabbehof", "leadPartner": "sociaal-wijkteam" }])
+    );
+    assert_eq!(data["all"].as_array().map(Vec::len), Some(2));
+    assert_eq!(data["residentInputs"][0]["residents"], 34, "{data}");
+    assert_eq!(data["none"], json!([]));
+    server.stop().await;
+}
+
 on_both_backends!(
+    interventions_and_resident_input_are_listed_per_area_and_theme,
     the_budget_sums_by_funder_pillar_and_year,
     a_decision_shows_every_consequence_that_cites_it,
     the_rijk_sees_its_commitments_across_programmes_as_of_a_date,

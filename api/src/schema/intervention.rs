@@ -174,6 +174,51 @@ impl InterventionQuery {
         let intervention: Intervention = load(ctx, &id.to_string(), as_of).await?;
         Ok(intervention.state().cloned().map(InterventionObject))
     }
+
+    /// The interventions of a programme, of one execution programme, pillar, area or lead
+    /// partner when given, in the order they were planned.
+    async fn interventions(
+        &self,
+        ctx: &Context<'_>,
+        programme_id: String,
+        execution_programme: Option<String>,
+        pillar: Option<String>,
+        area: Option<String>,
+        lead_partner: Option<String>,
+        #[graphql(
+            desc = "The state as recorded up to and including this instant (RFC 3339); now when left out."
+        )]
+        as_of: Option<DateTime<Utc>>,
+    ) -> Result<Vec<InterventionObject>> {
+        require_reader(ctx)?;
+        let programme = slug("programmeId", &programme_id, ProgrammeId::parse)?;
+        let models = super::state(ctx).projection.read().await;
+        let at = super::position_of(&models, as_of);
+        let mut found: Vec<(i64, InterventionState)> = models
+            .all_interventions(at)
+            .filter_map(|r| {
+                let s = r.state.state()?;
+                let keep = s.programme_id == programme
+                    && execution_programme
+                        .as_deref()
+                        .is_none_or(|e| s.execution_programme.as_str() == e)
+                    && pillar.as_deref().is_none_or(|p| s.pillar.as_str() == p)
+                    && area
+                        .as_deref()
+                        .is_none_or(|a| s.areas.iter().any(|x| x.as_str() == a))
+                    && lead_partner
+                        .as_deref()
+                        .is_none_or(|l| s.lead_partner.as_str() == l);
+                let first = models.first_position_of_intervention(r.aggregate_id)?;
+                keep.then(|| (first, s.clone()))
+            })
+            .collect();
+        found.sort_by_key(|(first, _)| *first);
+        Ok(found
+            .into_iter()
+            .map(|(_, s)| InterventionObject(s))
+            .collect())
+    }
 }
 
 #[derive(InputObject)]

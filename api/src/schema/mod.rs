@@ -83,17 +83,32 @@ where
     A::Command: Clone,
     A::Error: RuleViolation,
 {
-    let bus = &state(ctx).bus;
-    bus.execute::<A>(
-        aggregate_id,
-        command,
-        command_name,
-        &bus.services(),
-        context,
-    )
-    .await
-    .map_err(ApiError::from)
+    let app = state(ctx);
+    let bus = &app.bus;
+    let after = bus
+        .execute::<A>(
+            aggregate_id,
+            command,
+            command_name,
+            &bus.services(),
+            context,
+        )
+        .await
+        .map_err(ApiError::from)?;
+    // Read your writes: answer once this server's read models include the command.
+    match app.db.head().await {
+        Ok(head) => {
+            if !app.projection.wait_for(head, READ_YOUR_WRITES).await {
+                tracing::warn!(head, "the read models did not catch up in time");
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "cannot read the log head after a command"),
+    }
+    Ok(after)
 }
+
+/// How long a mutation waits, at most, for the read models to include what it recorded.
+const READ_YOUR_WRITES: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// A record type the read models hold, by aggregate id.
 pub(crate) trait Readable: Aggregate + Clone {

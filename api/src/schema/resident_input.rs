@@ -81,6 +81,34 @@ impl ResidentInputQuery {
         let resident_input: ResidentInput = load(ctx, &id.to_string(), as_of).await?;
         Ok(resident_input.state().cloned().map(ResidentInputObject))
     }
+
+    /// The resident input of a programme, of one area and/or theme when given, in order of
+    /// when it was collected.
+    async fn resident_inputs(
+        &self,
+        ctx: &Context<'_>,
+        programme_id: String,
+        area: Option<String>,
+        theme: Option<String>,
+        #[graphql(
+            desc = "The state as recorded up to and including this instant (RFC 3339); now when left out."
+        )]
+        as_of: Option<DateTime<Utc>>,
+    ) -> Result<Vec<ResidentInputObject>> {
+        require_reader(ctx)?;
+        let programme = slug("programmeId", &programme_id, ProgrammeId::parse)?;
+        let models = super::state(ctx).projection.read().await;
+        let at = super::position_of(&models, as_of);
+        let mut found: Vec<ResidentInputState> = models
+            .all_resident_inputs(at)
+            .filter_map(|r| r.state.state().cloned())
+            .filter(|s| s.programme_id == programme)
+            .filter(|s| area.as_deref().is_none_or(|a| s.area.as_str() == a))
+            .filter(|s| theme.as_deref().is_none_or(|t| s.theme == t))
+            .collect();
+        found.sort_by(|a, b| (a.collected_on, a.id).cmp(&(b.collected_on, b.id)));
+        Ok(found.into_iter().map(ResidentInputObject).collect())
+    }
 }
 
 #[derive(InputObject)]
