@@ -82,11 +82,11 @@ async fn a_decision_shows_every_consequence_that_cites_it(t: TestDb) {
         .with_token(&t.token("Partner", Role::Partner, None).await);
     let decisions = reader
         .query(
-            "{ decisions(programmeId: \"dordt-west\") { id title status meeting { date } consequences { eventType aggregateType recordedAt } } }",
+            "{ decisions(programmeId: \"dordt-west\") { nodes { id title status meeting { date } consequences { eventType aggregateType recordedAt } } } }",
             json!({}),
         )
         .await
-        .expect_ok()["decisions"]
+        .expect_ok()["decisions"]["nodes"]
         .as_array()
         .cloned()
         .expect("decisions");
@@ -119,12 +119,40 @@ async fn a_decision_shows_every_consequence_that_cites_it(t: TestDb) {
 
     let in_q3 = reader
         .query(
-            "{ decisions(programmeId: \"dordt-west\", from: \"2023-07-01\", to: \"2023-12-31\") { title } }",
+            "{ decisions(programmeId: \"dordt-west\", from: \"2023-07-01\", to: \"2023-12-31\") { nodes { title } } }",
             json!({}),
         )
         .await
         .expect_ok();
-    assert_eq!(in_q3["decisions"].as_array().map(Vec::len), Some(2));
+    assert_eq!(
+        in_q3["decisions"]["nodes"].as_array().map(Vec::len),
+        Some(2)
+    );
+
+    // Long lists come in pages: `first` and the `after` cursor walk through them.
+    let paged =
+        "query($after: String) { decisions(programmeId: \"dordt-west\", first: 2, after: $after) {
+        nodes { title } edges { cursor } pageInfo { hasNextPage hasPreviousPage } } }";
+    let first_page = reader.query(paged, json!({})).await.expect_ok()["decisions"].clone();
+    assert_eq!(first_page["nodes"].as_array().map(Vec::len), Some(2));
+    assert_eq!(first_page["pageInfo"]["hasNextPage"], true);
+    let cursor = first_page["edges"][1]["cursor"].clone();
+    let second_page = reader
+        .query(paged, json!({ "after": cursor }))
+        .await
+        .expect_ok()["decisions"]
+        .clone();
+    assert_eq!(second_page["nodes"].as_array().map(Vec::len), Some(1));
+    assert_eq!(second_page["pageInfo"]["hasNextPage"], false);
+    assert_eq!(second_page["pageInfo"]["hasPreviousPage"], true);
+    let too_many = reader
+        .query(
+            "{ decisions(programmeId: \"dordt-west\", first: 1000000) { nodes { title } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(too_many.error_codes(), vec!["BAD_USER_INPUT"]);
+    assert_eq!(too_many.errors()[0]["extensions"]["field"], "first");
     server.stop().await;
 }
 
@@ -153,8 +181,8 @@ async fn the_rijk_sees_its_commitments_across_programmes_as_of_a_date(t: TestDb)
         )
         .await
         .expect_ok();
-    let query = "query($asOf: DateTime) { commitments(sector: RIJK, asOf: $asOf) { programmeId partner amount status decisionId } }";
-    let now_list = rijk.query(query, json!({})).await.expect_ok()["commitments"].clone();
+    let query = "query($asOf: DateTime) { commitments(sector: RIJK, asOf: $asOf) { nodes { programmeId partner amount status decisionId } } }";
+    let now_list = rijk.query(query, json!({})).await.expect_ok()["commitments"]["nodes"].clone();
     assert_eq!(now_list.as_array().map(Vec::len), Some(1));
     assert_eq!(now_list[0]["amount"], "12000000.00");
     assert_eq!(now_list[0]["decisionId"], json!(decision));
@@ -162,7 +190,11 @@ async fn the_rijk_sees_its_commitments_across_programmes_as_of_a_date(t: TestDb)
         .query(query, json!({ "asOf": before }))
         .await
         .expect_ok();
-    assert_eq!(then["commitments"], json!([]), "nothing was committed yet");
+    assert_eq!(
+        then["commitments"]["nodes"],
+        json!([]),
+        "nothing was committed yet"
+    );
     server.stop().await;
 }
 
@@ -193,9 +225,9 @@ async fn a_target_history_says_when_and_under_which_role_and_only_auditors_see_w
         )
         .await
         .expect_ok();
-    let query = "{ targets(programmeId: \"dordt-west\", area: \"crabbehof\") { indicator history { kind recordedAt actor role organisation decisionId } } }";
+    let query = "{ targets(programmeId: \"dordt-west\", area: \"crabbehof\") { nodes { indicator history { kind recordedAt actor role organisation decisionId } } } }";
     let seen_by_auditor = auditor.query(query, json!({})).await.expect_ok();
-    let entry = &seen_by_auditor["targets"][0]["history"][0];
+    let entry = &seen_by_auditor["targets"]["nodes"][0]["history"][0];
     assert_eq!(entry["kind"], "SET");
     assert_eq!(entry["actor"], "Sanne de Vries");
     assert_eq!(entry["role"], "secretary");
@@ -203,7 +235,7 @@ async fn a_target_history_says_when_and_under_which_role_and_only_auditors_see_w
     assert_eq!(entry["decisionId"], json!(decision));
     assert!(entry["recordedAt"].as_str().is_some());
     let seen_by_rijk = rijk.query(query, json!({})).await.expect_ok();
-    let entry = &seen_by_rijk["targets"][0]["history"][0];
+    let entry = &seen_by_rijk["targets"]["nodes"][0]["history"][0];
     assert!(
         entry["actor"].is_null(),
         "actor identities are for auditors"
@@ -252,21 +284,24 @@ async fn interventions_and_resident_input_are_listed_per_area_and_theme(t: TestD
         .expect_ok();
     let data = reader
         .query(
-            "{ interventions(programmeId: \"dordt-west\", area: \"crabbehof\") { title leadPartner }
-               all: interventions(programmeId: \"dordt-west\") { title }
-               residentInputs(programmeId: \"dordt-west\", area: \"crabbehof\", theme: \"Gezonde leefstijl\") { residents summary }
-               none: residentInputs(programmeId: \"dordt-west\", area: \"wielwijk\") { residents } }",
+            "{ interventions(programmeId: \"dordt-west\", area: \"crabbehof\") { nodes { title leadPartner } }
+               all: interventions(programmeId: \"dordt-west\") { nodes { title } }
+               residentInputs(programmeId: \"dordt-west\", area: \"crabbehof\", theme: \"Gezonde leefstijl\") { nodes { residents summary } }
+               none: residentInputs(programmeId: \"dordt-west\", area: \"wielwijk\") { nodes { residents } } }",
             json!({}),
         )
         .await
         .expect_ok();
     assert_eq!(
-        data["interventions"],
+        data["interventions"]["nodes"],
         json!([{ "title": "Buurtsportcoach Crabbehof", "leadPartner": "sociaal-wijkteam" }])
     );
-    assert_eq!(data["all"].as_array().map(Vec::len), Some(2));
-    assert_eq!(data["residentInputs"][0]["residents"], 34, "{data}");
-    assert_eq!(data["none"], json!([]));
+    assert_eq!(data["all"]["nodes"].as_array().map(Vec::len), Some(2));
+    assert_eq!(
+        data["residentInputs"]["nodes"][0]["residents"], 34,
+        "{data}"
+    );
+    assert_eq!(data["none"]["nodes"], json!([]));
     server.stop().await;
 }
 

@@ -1,5 +1,6 @@
 //! Commitments: what a partner of the alliance promised the programme, and how delivery goes.
 
+use async_graphql::connection::Connection;
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 use domain::commitment::{
@@ -125,7 +126,9 @@ impl CommitmentQuery {
             desc = "The state as recorded up to and including this instant (RFC 3339); now when left out."
         )]
         as_of: Option<DateTime<Utc>>,
-    ) -> Result<Vec<CommitmentObject>> {
+        after: Option<String>,
+        first: Option<i32>,
+    ) -> Result<Connection<String, CommitmentObject>> {
         require_reader(ctx)?;
         let programme = programme_id
             .as_deref()
@@ -146,7 +149,11 @@ impl CommitmentQuery {
             .filter(|c| status.is_none_or(|s| CommitmentStatusValue::from(c.status) == s))
             .collect();
         found.sort_by(|a, b| (a.due, a.id).cmp(&(b.due, b.id)));
-        Ok(found.into_iter().map(CommitmentObject).collect())
+        let items = found
+            .into_iter()
+            .map(|c| (c.id.to_string(), CommitmentObject(c)))
+            .collect();
+        Ok(super::page::page(ctx, items, after, first)?)
     }
 }
 

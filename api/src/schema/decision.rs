@@ -1,5 +1,6 @@
 //! Decisions: propose, then adopt, reject or withdraw.
 
+use async_graphql::connection::Connection;
 use async_graphql::{ComplexObject, Context, Enum, InputObject, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 use domain::decision::{
@@ -10,6 +11,7 @@ use domain::ids::{DecisionId, MeetingId, MemberId, ProgrammeId};
 use store::CommandContext;
 
 use super::input::{self, slug};
+use super::page::page;
 use super::scalars::Date;
 use super::{position_of, record, state};
 use crate::auth::{require_reader, require_recorder};
@@ -277,7 +279,9 @@ impl DecisionQuery {
             desc = "The state as recorded up to and including this instant (RFC 3339); now when left out."
         )]
         as_of: Option<DateTime<Utc>>,
-    ) -> Result<Vec<DecisionObject>> {
+        after: Option<String>,
+        first: Option<i32>,
+    ) -> Result<Connection<String, DecisionObject>> {
         require_reader(ctx)?;
         let programme = slug("programmeId", &programme_id, ProgrammeId::parse)?;
         let models = state(ctx).projection.read().await;
@@ -300,11 +304,21 @@ impl DecisionQuery {
                 }
                 let first = models.first_position_of_decision(r.aggregate_id)?;
                 let object = DecisionObject::from_aggregate(r.state)?;
-                Some((first, DecisionObject { at: Some(at), ..object }))
+                Some((
+                    first,
+                    DecisionObject {
+                        at: Some(at),
+                        ..object
+                    },
+                ))
             })
             .collect();
         found.sort_by_key(|(first, _)| *first);
-        Ok(found.into_iter().map(|(_, d)| d).collect())
+        let items = found
+            .into_iter()
+            .map(|(_, d)| (d.id.to_string(), d))
+            .collect();
+        Ok(page(ctx, items, after, first)?)
     }
 }
 

@@ -1,6 +1,7 @@
 //! Interventions: concrete actions under an execution programme, with progress, milestones,
 //! and how they were closed.
 
+use async_graphql::connection::Connection;
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 use domain::ids::{
@@ -189,7 +190,9 @@ impl InterventionQuery {
             desc = "The state as recorded up to and including this instant (RFC 3339); now when left out."
         )]
         as_of: Option<DateTime<Utc>>,
-    ) -> Result<Vec<InterventionObject>> {
+        after: Option<String>,
+        first: Option<i32>,
+    ) -> Result<Connection<String, InterventionObject>> {
         require_reader(ctx)?;
         let programme = slug("programmeId", &programme_id, ProgrammeId::parse)?;
         let models = super::state(ctx).projection.read().await;
@@ -214,10 +217,11 @@ impl InterventionQuery {
             })
             .collect();
         found.sort_by_key(|(first, _)| *first);
-        Ok(found
+        let items = found
             .into_iter()
-            .map(|(_, s)| InterventionObject(s))
-            .collect())
+            .map(|(_, s)| (s.id.to_string(), InterventionObject(s)))
+            .collect();
+        Ok(super::page::page(ctx, items, after, first)?)
     }
 }
 

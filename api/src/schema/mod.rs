@@ -9,6 +9,7 @@ mod intervention;
 mod ledger;
 mod log;
 mod measurement;
+mod page;
 mod programme;
 mod resident_input;
 mod scalars;

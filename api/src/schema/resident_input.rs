@@ -1,6 +1,7 @@
 //! Resident input: what residents said about an area and theme, and the decisions that took it
 //! into account.
 
+use async_graphql::connection::Connection;
 use async_graphql::{Context, InputObject, Object, Result, ID};
 use chrono::{DateTime, Utc};
 use domain::ids::{AreaId, DecisionId, ProgrammeId, ResidentInputId};
@@ -94,7 +95,9 @@ impl ResidentInputQuery {
             desc = "The state as recorded up to and including this instant (RFC 3339); now when left out."
         )]
         as_of: Option<DateTime<Utc>>,
-    ) -> Result<Vec<ResidentInputObject>> {
+        after: Option<String>,
+        first: Option<i32>,
+    ) -> Result<Connection<String, ResidentInputObject>> {
         require_reader(ctx)?;
         let programme = slug("programmeId", &programme_id, ProgrammeId::parse)?;
         let models = super::state(ctx).projection.read().await;
@@ -107,7 +110,11 @@ impl ResidentInputQuery {
             .filter(|s| theme.as_deref().is_none_or(|t| s.theme == t))
             .collect();
         found.sort_by(|a, b| (a.collected_on, a.id).cmp(&(b.collected_on, b.id)));
-        Ok(found.into_iter().map(ResidentInputObject).collect())
+        let items = found
+            .into_iter()
+            .map(|s| (s.id.to_string(), ResidentInputObject(s)))
+            .collect();
+        Ok(super::page::page(ctx, items, after, first)?)
     }
 }
 

@@ -1,6 +1,7 @@
 //! Targets (streefwaarden): the value aimed for on an indicator, in an area, by a horizon
 //! year; every change on an adopted decision, with its reason, kept in the target's history.
 
+use async_graphql::connection::Connection;
 use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 use domain::ids::{AreaId, DecisionId, IndicatorKey, ProgrammeId};
@@ -169,7 +170,8 @@ impl TargetObject {
                     object.position = Some(p);
                     object.recorded_at = stamp.map(|s| s.recorded_at);
                     object.role = stamp.map(|s| s.role.to_string());
-                    object.organisation = stamp.and_then(|s| s.organisation.as_deref().map(str::to_owned));
+                    object.organisation =
+                        stamp.and_then(|s| s.organisation.as_deref().map(str::to_owned));
                     if show_actor {
                         object.actor = stamp.map(|s| s.actor.to_string());
                     }
@@ -266,7 +268,9 @@ impl TargetQuery {
             desc = "The state as recorded up to and including this instant (RFC 3339); now when left out."
         )]
         as_of: Option<DateTime<Utc>>,
-    ) -> Result<Vec<TargetObject>> {
+        after: Option<String>,
+        first: Option<i32>,
+    ) -> Result<Connection<String, TargetObject>> {
         require_reader(ctx)?;
         let programme = slug("programmeId", &programme_id, ProgrammeId::parse)?;
         let indicator = indicator
@@ -279,15 +283,16 @@ impl TargetQuery {
             .transpose()?;
         let models = super::state(ctx).projection.read().await;
         let at = super::position_of(&models, as_of);
-        Ok(models
+        let items = models
             .all_targets(at)
             .filter_map(|r| r.state.state().cloned())
             .filter(|t| t.key.programme_id == programme)
             .filter(|t| indicator.as_ref().is_none_or(|i| &t.key.indicator == i))
             .filter(|t| area.as_ref().is_none_or(|a| &t.key.area == a))
             .filter(|t| include_withdrawn || !t.withdrawn)
-            .map(TargetObject)
-            .collect())
+            .map(|t| (t.key.aggregate_id(), TargetObject(t)))
+            .collect();
+        Ok(super::page::page(ctx, items, after, first)?)
     }
 }
 
