@@ -127,6 +127,7 @@ impl Recorder<'_> {
             organisation: Some("Programmabureau Dordt West".into()),
             request_id: format!("demo-{}", Uuid::new_v4()),
             idempotency_key: Some(key.to_owned()),
+            request_hash: None,
         };
         self.bus
             .execute::<A>(aggregate_id, command, name, &self.services, &context)

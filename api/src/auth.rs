@@ -66,12 +66,14 @@ pub(crate) fn require_recorder(
         .data_opt::<RequestId>()
         .map(|r| r.0.clone())
         .unwrap_or_default();
+    let request_hash = idempotency_key.as_ref().map(|_| request_fingerprint(ctx));
     Ok(CommandContext {
         actor: principal.actor.clone(),
         role: principal.role,
         organisation: principal.organisation.clone(),
         request_id,
         idempotency_key,
+        request_hash,
     })
 }
 
@@ -90,4 +92,39 @@ pub(crate) fn require_log_reader<'a>(ctx: &'a Context<'_>) -> Result<&'a Princip
 /// Whether the reader may see who recorded what (actor names): auditors and admins.
 pub(crate) fn may_read_actors(ctx: &Context<'_>) -> bool {
     matches!(auth(ctx), Auth::Principal(p) if p.role.may_read_log())
+}
+
+/// A SHA-256 over the mutation's name and its arguments as the client sent them (variables
+/// resolved), without the idempotency key: what a retry under the same key must repeat. Ids the
+/// ledger makes are not part of it, so a retry that left them out still matches.
+fn request_fingerprint(ctx: &Context<'_>) -> String {
+    use sha2::{Digest, Sha256};
+    let field = ctx.field();
+    let mut arguments = serde_json::Map::new();
+    if let Ok(args) = field.arguments() {
+        for (name, value) in args {
+            let mut json = value.into_json().unwrap_or(serde_json::Value::Null);
+            if let Some(object) = json.as_object_mut() {
+                object.remove("idempotencyKey");
+            }
+            arguments.insert(name.to_string(), json);
+        }
+    }
+    let request = serde_json::json!({ "field": field.name(), "arguments": arguments });
+    hex::encode(Sha256::digest(sorted(request).to_string().as_bytes()))
+}
+
+/// The value with every object's keys in sorted order, so equal input gives equal text.
+fn sorted(value: serde_json::Value) -> serde_json::Value {
+    match value {
+        serde_json::Value::Object(map) => {
+            let mut entries: Vec<(String, serde_json::Value)> = map.into_iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            serde_json::Value::Object(entries.into_iter().map(|(k, v)| (k, sorted(v))).collect())
+        }
+        serde_json::Value::Array(items) => {
+            serde_json::Value::Array(items.into_iter().map(sorted).collect())
+        }
+        other => other,
+    }
 }

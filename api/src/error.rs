@@ -24,6 +24,8 @@ pub enum ApiError {
     Unauthenticated(String),
     Forbidden(String),
     Conflict,
+    /// The idempotency key was used before for another request.
+    IdempotencyKeyReused,
     Unavailable,
     Internal,
 }
@@ -38,6 +40,11 @@ impl ApiError {
             Self::NotFound(m) | Self::Unauthenticated(m) | Self::Forbidden(m) => m.clone(),
             Self::Conflict => {
                 "another change to the same record was recorded first; send the request again"
+                    .into()
+            }
+            Self::IdempotencyKeyReused => {
+                "this idempotency key was used before for a different request; use a new key \
+                 for a new request"
                     .into()
             }
             Self::Unavailable => "the ledger's database is unavailable; try again shortly".into(),
@@ -55,6 +62,7 @@ impl ApiError {
             Self::Unauthenticated(_) => "UNAUTHENTICATED",
             Self::Forbidden(_) => "FORBIDDEN",
             Self::Conflict => "CONFLICT",
+            Self::IdempotencyKeyReused => "IDEMPOTENCY_KEY_REUSED",
             Self::Unavailable => "UNAVAILABLE",
             Self::Internal => "INTERNAL",
         }
@@ -95,6 +103,7 @@ impl<E: RuleViolation> From<CommandError<E>> for ApiError {
         match err {
             CommandError::Domain(e) => Self::from_rule(&e),
             CommandError::Conflict => Self::Conflict,
+            CommandError::IdempotencyKeyReused => Self::IdempotencyKeyReused,
             CommandError::Unavailable(detail) => {
                 tracing::warn!(%detail, "database unavailable");
                 Self::Unavailable

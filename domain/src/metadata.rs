@@ -13,3 +13,6 @@ pub const REQUEST_ID: &str = "request_id";
 pub const IDEMPOTENCY_KEY: &str = "idempotency_key";
 /// The command's name, e.g. `ProposeDecision`.
 pub const COMMAND: &str = "command";
+/// A hash of what the client asked (the operation and its input, without the idempotency key):
+/// a retry under the same key must ask the same.
+pub const REQUEST_HASH: &str = "request_hash";

@@ -19,6 +19,9 @@ pub struct CommandContext {
     pub organisation: Option<String>,
     pub request_id: String,
     pub idempotency_key: Option<String>,
+    /// A hash of the request, compared when a key is used again; see
+    /// [`domain::metadata::REQUEST_HASH`].
+    pub request_hash: Option<String>,
 }
 
 impl CommandContext {
@@ -34,6 +37,9 @@ impl CommandContext {
         }
         if let Some(key) = &self.idempotency_key {
             m.insert(metadata::IDEMPOTENCY_KEY.to_owned(), key.clone());
+        }
+        if let Some(hash) = &self.request_hash {
+            m.insert(metadata::REQUEST_HASH.to_owned(), hash.clone());
         }
         m
     }
@@ -51,6 +57,9 @@ pub enum CommandError<E: std::error::Error> {
     /// The database could not be reached.
     #[error("the database is unavailable: {0}")]
     Unavailable(String),
+    /// The idempotency key was used before for a different request.
+    #[error("this idempotency key was used before for a different request")]
+    IdempotencyKeyReused,
     /// Something that should not happen; details are logged, not shown to clients.
     #[error("internal error: {0}")]
     Internal(String),
@@ -128,6 +137,9 @@ impl CommandBus {
         let metadata = context.metadata(command_name);
         let mut attempt = 0;
         loop {
+            if let Some(first) = self.earlier_result::<A>(context).await? {
+                return Ok(first);
+            }
             let mut loaded = store
                 .load_aggregate(aggregate_id)
                 .await
@@ -157,6 +169,58 @@ impl CommandBus {
                 Err(e) => return Err(from_aggregate_error(e)),
             }
         }
+    }
+}
+
+impl CommandBus {
+    /// When the request's idempotency key is in the log already: the aggregate as that request
+    /// left it (the first result), or a refusal when the key was used for another request.
+    async fn earlier_result<A>(
+        &self,
+        context: &CommandContext,
+    ) -> Result<Option<A>, CommandError<A::Error>>
+    where
+        A: Aggregate,
+    {
+        let Some(key) = &context.idempotency_key else {
+            return Ok(None);
+        };
+        let earlier = self
+            .db
+            .events_with_idempotency_key(key)
+            .await
+            .map_err(|e| {
+                if e.is_unavailable() {
+                    CommandError::Unavailable(e.to_string())
+                } else {
+                    CommandError::Internal(e.to_string())
+                }
+            })?;
+        let Some(last) = earlier.last() else {
+            return Ok(None);
+        };
+        let same_request = earlier.iter().all(|e| {
+            e.aggregate_type == A::TYPE
+                && e.aggregate_id == last.aggregate_id
+                && e.meta(metadata::REQUEST_HASH) == context.request_hash.as_deref()
+        });
+        if !same_request {
+            return Err(CommandError::IdempotencyKeyReused);
+        }
+        // Replay the aggregate up to the request's last event: exactly what it answered then.
+        let events = self
+            .event_store::<A>()
+            .load_events(&last.aggregate_id)
+            .await
+            .map_err(from_aggregate_error)?;
+        let mut aggregate = A::default();
+        for envelope in events {
+            if envelope.sequence as i64 > last.sequence {
+                break;
+            }
+            aggregate.apply(envelope.payload);
+        }
+        Ok(Some(aggregate))
     }
 }
 

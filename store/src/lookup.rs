@@ -25,7 +25,9 @@ impl StoreLookup {
     {
         self.bus.load::<A>(id).await.map_err(|e| match e {
             CommandError::Domain(e) => LookupError(e.to_string()),
-            CommandError::Conflict => LookupError("conflict while reading".into()),
+            CommandError::Conflict | CommandError::IdempotencyKeyReused => {
+                LookupError("unexpected refusal while reading".into())
+            }
             CommandError::Unavailable(detail) | CommandError::Internal(detail) => {
                 LookupError(detail)
             }

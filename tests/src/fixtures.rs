@@ -28,6 +28,7 @@ fn context() -> CommandContext {
         organisation: None,
         request_id: "fixture".into(),
         idempotency_key: None,
+        request_hash: None,
     }
 }
 

@@ -23,6 +23,7 @@ fn context() -> CommandContext {
         organisation: Some("Programmabureau Dordt West".into()),
         request_id: "req-42".into(),
         idempotency_key: Some("key-7".into()),
+        request_hash: Some("hash-9".into()),
     }
 }
 
@@ -349,6 +350,7 @@ async fn metadata_names_who_recorded_what(t: TestDb) {
             "organisation": "Programmabureau Dordt West",
             "request_id": "req-42",
             "idempotency_key": "key-7",
+            "request_hash": "hash-9",
             "command": "ProposeDecision",
         })
     );

@@ -151,6 +151,7 @@ async fn after_a_crash_the_read_models_equal_a_fresh_replay(t: TestDb) {
                 organisation: None,
                 request_id: format!("writer-{w}"),
                 idempotency_key: None,
+                request_hash: None,
             };
             let services = bus.services();
             for n in 0..EVENTS / WRITERS {
