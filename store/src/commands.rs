@@ -1,5 +1,5 @@
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use cqrs_es::event_sink::EventSink;
@@ -74,6 +74,32 @@ pub struct CommandBus {
     db: Database,
     conflict_retries: u32,
     committed: Arc<Notify>,
+    turns: Arc<AggregateTurns>,
+}
+
+/// One turn at a time per aggregate within this process: commands on the same aggregate wait
+/// for each other instead of racing to a conflict. Writers in other processes still meet
+/// conflicts, which the retries handle.
+#[derive(Debug, Default)]
+struct AggregateTurns {
+    locks: std::sync::Mutex<HashMap<String, Weak<tokio::sync::Mutex<()>>>>,
+}
+
+impl AggregateTurns {
+    fn lock_for(&self, key: String) -> Arc<tokio::sync::Mutex<()>> {
+        let mut locks = self
+            .locks
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(existing) = locks.get(&key).and_then(Weak::upgrade) {
+            return existing;
+        }
+        // Forget the locks nobody holds any more, so the map stays as small as the traffic.
+        locks.retain(|_, weak| weak.strong_count() > 0);
+        let lock = Arc::new(tokio::sync::Mutex::new(()));
+        locks.insert(key, Arc::downgrade(&lock));
+        lock
+    }
 }
 
 impl CommandBus {
@@ -83,6 +109,7 @@ impl CommandBus {
             db,
             conflict_retries: 8,
             committed: Arc::new(Notify::new()),
+            turns: Arc::new(AggregateTurns::default()),
         }
     }
 
@@ -135,6 +162,8 @@ impl CommandBus {
     {
         let store = self.event_store::<A>();
         let metadata = context.metadata(command_name);
+        let turn = self.turns.lock_for(format!("{}/{aggregate_id}", A::TYPE));
+        let _turn = turn.lock().await;
         let mut attempt = 0;
         loop {
             if let Some(first) = self.earlier_result::<A>(context).await? {
