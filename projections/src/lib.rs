@@ -12,6 +12,7 @@
 
 pub mod budget;
 mod event;
+pub mod monitor;
 mod projector;
 mod replay;
 mod state;

@@ -148,7 +148,7 @@ impl CommitmentQuery {
             .filter(|c| sector.is_none_or(|s| SectorValue::from(c.partner_sector) == s))
             .filter(|c| status.is_none_or(|s| CommitmentStatusValue::from(c.status) == s))
             .collect();
-        found.sort_by(|a, b| (a.due, a.id).cmp(&(b.due, b.id)));
+        found.sort_by_key(|c| (c.due, c.id));
         let items = found
             .into_iter()
             .map(|c| (c.id.to_string(), CommitmentObject(c)))

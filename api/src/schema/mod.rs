@@ -1,5 +1,8 @@
 //! The GraphQL schema: one module per area of the ledger, merged here.
 
+// A resolver's parameters are the GraphQL field's arguments; filters make them many.
+#![allow(clippy::too_many_arguments)]
+
 mod alliance;
 mod budget;
 mod commitment;
@@ -9,6 +12,7 @@ mod intervention;
 mod ledger;
 mod log;
 mod measurement;
+mod monitor;
 mod page;
 mod programme;
 mod resident_input;
@@ -37,6 +41,7 @@ pub struct Query(
     commitment::CommitmentQuery,
     target::TargetQuery,
     measurement::MeasurementQuery,
+    monitor::MonitorQuery,
     intervention::InterventionQuery,
     resident_input::ResidentInputQuery,
 );

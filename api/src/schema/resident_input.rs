@@ -109,7 +109,7 @@ impl ResidentInputQuery {
             .filter(|s| area.as_deref().is_none_or(|a| s.area.as_str() == a))
             .filter(|s| theme.as_deref().is_none_or(|t| s.theme == t))
             .collect();
-        found.sort_by(|a, b| (a.collected_on, a.id).cmp(&(b.collected_on, b.id)));
+        found.sort_by_key(|r| (r.collected_on, r.id));
         let items = found
             .into_iter()
             .map(|s| (s.id.to_string(), ResidentInputObject(s)))
