@@ -50,6 +50,12 @@ pub(crate) fn require_reader(ctx: &Context<'_>) -> Result<(), ApiError> {
     }
 }
 
+/// Reading what an alliance does not publish (its members, funds in detail, commitments,
+/// interventions, resident input): any valid token, even when the server reads publicly.
+pub(crate) fn require_signed_in(ctx: &Context<'_>) -> Result<(), ApiError> {
+    auth(ctx).principal().map(|_| ())
+}
+
 /// Recording needs the secretary or admin role.
 pub(crate) fn require_recorder(
     ctx: &Context<'_>,

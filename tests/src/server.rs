@@ -16,13 +16,23 @@ pub struct TestServer {
 impl TestServer {
     /// Serves `db`'s ledger on a free port of 127.0.0.1.
     pub async fn start(db: &TestDb) -> Self {
+        Self::start_with(db, false).await
+    }
+
+    /// Serves `db`'s ledger, readable without a token where the alliance publishes it.
+    pub async fn start_public(db: &TestDb) -> Self {
+        Self::start_with(db, true).await
+    }
+
+    async fn start_with(db: &TestDb, public_read: bool) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind a free port");
         let addr = listener.local_addr().expect("local address");
-        let (state, projector) = api::AppState::start(db.db.clone())
+        let (mut state, projector) = api::AppState::start(db.db.clone())
             .await
             .expect("build the read models");
+        state.public_read = public_read;
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             let shutdown = async move {

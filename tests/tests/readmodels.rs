@@ -305,7 +305,49 @@ async fn interventions_and_resident_input_are_listed_per_area_and_theme(t: TestD
     server.stop().await;
 }
 
+async fn public_reading_shows_what_the_alliance_publishes_and_nothing_else(t: TestDb) {
+    alliance_ledger::demo::record_demo(&t.db)
+        .await
+        .expect("demo");
+    let server = TestServer::start_public(&t).await;
+    let anonymous = server.client();
+    for published in [
+        "{ programme(id: \"dordt-west\") { name } }",
+        "{ decisions(programmeId: \"dordt-west\") { nodes { title } } }",
+        "{ targets(programmeId: \"dordt-west\") { nodes { key } } }",
+        "{ measurements(programmeId: \"dordt-west\") { nodes { value } } }",
+        "{ monitor(programmeId: \"dordt-west\", area: \"crabbehof\") { pillars { status } } }",
+        "{ budget(programmeId: \"dordt-west\") { allocated } }",
+    ] {
+        anonymous.query(published, json!({})).await.expect_ok();
+    }
+    for private in [
+        "{ alliance(programmeId: \"dordt-west\") { chair } }",
+        "{ commitments { nodes { partner } } }",
+        "{ interventions(programmeId: \"dordt-west\") { nodes { title } } }",
+        "{ residentInputs(programmeId: \"dordt-west\") { nodes { summary } } }",
+        "{ events { position } }",
+    ] {
+        let reply = anonymous.query(private, json!({})).await;
+        assert_eq!(
+            reply.error_codes(),
+            vec!["UNAUTHENTICATED"],
+            "{private}: {}",
+            reply.body
+        );
+    }
+    let reply = anonymous
+        .query(
+            "mutation { proposeDecision(input: {programmeId: \"dordt-west\", title: \"x\"}) { id } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(reply.error_codes(), vec!["UNAUTHENTICATED"]);
+    server.stop().await;
+}
+
 on_both_backends!(
+    public_reading_shows_what_the_alliance_publishes_and_nothing_else,
     interventions_and_resident_input_are_listed_per_area_and_theme,
     the_budget_sums_by_funder_pillar_and_year,
     a_decision_shows_every_consequence_that_cites_it,

@@ -14,7 +14,7 @@ use super::input::{self, slug, slugs};
 use super::programme::mirror_enum;
 use super::scalars::Date;
 use super::{load, record};
-use crate::auth::{require_reader, require_recorder};
+use crate::auth::{require_recorder, require_signed_in};
 use crate::ApiError;
 
 mirror_enum!(SectorValue as "Sector" <=> Sector {
@@ -122,7 +122,7 @@ impl AllianceQuery {
         )]
         as_of: Option<DateTime<Utc>>,
     ) -> Result<Option<AllianceObject>> {
-        require_reader(ctx)?;
+        require_signed_in(ctx)?;
         let id = slug("programmeId", &programme_id, ProgrammeId::parse)?;
         let alliance: Alliance = load(ctx, id.as_str(), as_of).await?;
         Ok(alliance.state().cloned().map(AllianceObject))

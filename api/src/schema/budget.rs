@@ -17,7 +17,7 @@ use super::input::{self, slug};
 use super::programme::{mirror_enum, YearRangeObject};
 use super::scalars::{Date, Money};
 use super::{load, record};
-use crate::auth::{require_reader, require_recorder};
+use crate::auth::{require_reader, require_recorder, require_signed_in};
 use crate::ApiError;
 
 mirror_enum!(FunderValue as "Funder" <=> Funder { Rijk, Gemeente, Woningcorporatie, Other });
@@ -166,7 +166,7 @@ impl FundQuery {
         )]
         as_of: Option<DateTime<Utc>>,
     ) -> Result<Option<FundObject>> {
-        require_reader(ctx)?;
+        require_signed_in(ctx)?;
         let id = input::uuid("id", &id, FundId::parse)?;
         let fund: Fund = load(ctx, &id.to_string(), as_of).await?;
         Ok(fund.state().cloned().map(FundObject))

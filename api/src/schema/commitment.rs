@@ -15,7 +15,7 @@ use super::input::{self, slug};
 use super::programme::mirror_enum;
 use super::scalars::{Date, Money};
 use super::{load, record};
-use crate::auth::{require_reader, require_recorder};
+use crate::auth::{require_recorder, require_signed_in};
 use crate::ApiError;
 
 mirror_enum!(CommitmentStatusValue as "CommitmentStatus" <=> CommitmentStatus {
@@ -107,7 +107,7 @@ impl CommitmentQuery {
         )]
         as_of: Option<DateTime<Utc>>,
     ) -> Result<Option<CommitmentObject>> {
-        require_reader(ctx)?;
+        require_signed_in(ctx)?;
         let id = input::uuid("id", &id, CommitmentId::parse)?;
         let commitment: Commitment = load(ctx, &id.to_string(), as_of).await?;
         Ok(commitment.state().cloned().map(CommitmentObject))
@@ -129,7 +129,7 @@ impl CommitmentQuery {
         after: Option<String>,
         first: Option<i32>,
     ) -> Result<Connection<String, CommitmentObject>> {
-        require_reader(ctx)?;
+        require_signed_in(ctx)?;
         let programme = programme_id
             .as_deref()
             .map(|p| slug("programmeId", p, ProgrammeId::parse))

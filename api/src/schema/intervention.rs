@@ -18,7 +18,7 @@ use super::input::{self, slug, slugs};
 use super::programme::mirror_enum;
 use super::scalars::Date;
 use super::{load, record};
-use crate::auth::{require_reader, require_recorder};
+use crate::auth::{require_recorder, require_signed_in};
 use crate::ApiError;
 
 mirror_enum!(InterventionStatusValue as "InterventionStatus" <=> InterventionStatus {
@@ -170,7 +170,7 @@ impl InterventionQuery {
         )]
         as_of: Option<DateTime<Utc>>,
     ) -> Result<Option<InterventionObject>> {
-        require_reader(ctx)?;
+        require_signed_in(ctx)?;
         let id = input::uuid("id", &id, InterventionId::parse)?;
         let intervention: Intervention = load(ctx, &id.to_string(), as_of).await?;
         Ok(intervention.state().cloned().map(InterventionObject))
@@ -193,7 +193,7 @@ impl InterventionQuery {
         after: Option<String>,
         first: Option<i32>,
     ) -> Result<Connection<String, InterventionObject>> {
-        require_reader(ctx)?;
+        require_signed_in(ctx)?;
         let programme = slug("programmeId", &programme_id, ProgrammeId::parse)?;
         let models = super::state(ctx).projection.read().await;
         let at = super::position_of(&models, as_of);

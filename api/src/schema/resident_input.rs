@@ -15,7 +15,7 @@ use super::input::{self, slug};
 use super::programme::mirror_enum;
 use super::scalars::Date;
 use super::{load, record};
-use crate::auth::{require_reader, require_recorder};
+use crate::auth::{require_recorder, require_signed_in};
 use crate::ApiError;
 
 mirror_enum!(ChannelValue as "ResidentInputChannel" <=> Channel { Survey, Session, Other });
@@ -77,7 +77,7 @@ impl ResidentInputQuery {
         )]
         as_of: Option<DateTime<Utc>>,
     ) -> Result<Option<ResidentInputObject>> {
-        require_reader(ctx)?;
+        require_signed_in(ctx)?;
         let id = input::uuid("id", &id, ResidentInputId::parse)?;
         let resident_input: ResidentInput = load(ctx, &id.to_string(), as_of).await?;
         Ok(resident_input.state().cloned().map(ResidentInputObject))
@@ -98,7 +98,7 @@ impl ResidentInputQuery {
         after: Option<String>,
         first: Option<i32>,
     ) -> Result<Connection<String, ResidentInputObject>> {
-        require_reader(ctx)?;
+        require_signed_in(ctx)?;
         let programme = slug("programmeId", &programme_id, ProgrammeId::parse)?;
         let models = super::state(ctx).projection.read().await;
         let at = super::position_of(&models, as_of);
