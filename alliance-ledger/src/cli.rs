@@ -51,6 +51,14 @@ enum Command {
         #[arg(long)]
         until: Option<projections::Until>,
     },
+    /// Rebuild every read model from the log, from nothing, and store a snapshot of them in the
+    /// database, from which servers start (e.g. after an upgrade that changed the snapshot
+    /// format). Prints the position and the checksum.
+    Snapshot {
+        /// How many snapshots to keep (the newest).
+        #[arg(long, env = "ALLIANCE_LEDGER_SNAPSHOT_KEEP", default_value_t = projections::snapshot::DEFAULT_KEEP)]
+        keep: usize,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -65,6 +73,51 @@ struct ServeArgs {
     /// recording and the raw log still need a token.
     #[arg(long, env = "ALLIANCE_LEDGER_PUBLIC_READ")]
     public_read: bool,
+    /// Store a snapshot of the read models after this many new events (0: never by count).
+    /// A server starts from the newest snapshot it can verify and folds only the later events.
+    #[arg(
+        long,
+        env = "ALLIANCE_LEDGER_SNAPSHOT_EVERY_EVENTS",
+        default_value_t = 100_000,
+        value_name = "EVENTS"
+    )]
+    snapshot_every_events: u64,
+    /// Store a snapshot at most this many seconds after the last one when there are new events
+    /// (0: never by time).
+    #[arg(
+        long,
+        env = "ALLIANCE_LEDGER_SNAPSHOT_INTERVAL_SECS",
+        default_value_t = 300,
+        value_name = "SECONDS"
+    )]
+    snapshot_interval_secs: u64,
+    /// Store a snapshot on a graceful shutdown (SIGTERM, Ctrl-C) when there are new events.
+    #[arg(
+        long,
+        env = "ALLIANCE_LEDGER_SNAPSHOT_ON_SHUTDOWN",
+        default_value_t = true,
+        action = clap::ArgAction::Set,
+        value_name = "BOOL"
+    )]
+    snapshot_on_shutdown: bool,
+    /// How many snapshots to keep in the database (the newest).
+    #[arg(long, env = "ALLIANCE_LEDGER_SNAPSHOT_KEEP", default_value_t = projections::snapshot::DEFAULT_KEEP, value_name = "N")]
+    snapshot_keep: usize,
+    /// Do not start from a snapshot: fold the whole log (snapshots are still written).
+    #[arg(long, env = "ALLIANCE_LEDGER_IGNORE_SNAPSHOTS")]
+    ignore_snapshots: bool,
+}
+
+impl ServeArgs {
+    fn snapshot_policy(&self) -> projections::SnapshotPolicy {
+        projections::SnapshotPolicy {
+            every_events: self.snapshot_every_events,
+            interval: std::time::Duration::from_secs(self.snapshot_interval_secs),
+            on_shutdown: self.snapshot_on_shutdown,
+            restore: !self.ignore_snapshots,
+            keep: self.snapshot_keep,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -157,6 +210,7 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
         Command::Token(cmd) => token(&url, cmd).await,
         Command::Export(args) => export(&url, args).await,
         Command::Replay { until } => replay(&url, until.unwrap_or(projections::Until::End)).await,
+        Command::Snapshot { keep } => snapshot(&url, keep).await,
         Command::Demo => {
             let db = Database::open(&url).await?;
             let report = alliance_ledger_demo(&db).await;
@@ -188,10 +242,12 @@ async fn alliance_ledger_demo(db: &Database) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn replay(url: &DatabaseUrl, until: projections::Until) -> anyhow::Result<()> {
+/// Replays the log into an empty state, showing progress on standard error.
+async fn replay_with_progress(
+    db: &Database,
+    until: projections::Until,
+) -> anyhow::Result<projections::LedgerState> {
     use std::io::IsTerminal;
-    let db = Database::open(url).await?;
-    let started = std::time::Instant::now();
     let bar = std::io::stderr().is_terminal().then(|| {
         let bar = indicatif::ProgressBar::new(0);
         bar.set_style(
@@ -203,7 +259,7 @@ async fn replay(url: &DatabaseUrl, until: projections::Until) -> anyhow::Result<
         bar
     });
     let mut last_line = std::time::Instant::now();
-    let state = projections::replay(&db, until, |position, head| match &bar {
+    let state = projections::replay(db, until, |position, head| match &bar {
         Some(bar) => {
             bar.set_length(head.unsigned_abs());
             bar.set_position(position.unsigned_abs());
@@ -219,6 +275,13 @@ async fn replay(url: &DatabaseUrl, until: projections::Until) -> anyhow::Result<
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
+    Ok(state)
+}
+
+async fn replay(url: &DatabaseUrl, until: projections::Until) -> anyhow::Result<()> {
+    let db = Database::open(url).await?;
+    let started = std::time::Instant::now();
+    let state = replay_with_progress(&db, until).await?;
     db.close().await;
     println!("events: {}", state.position());
     println!("position: {}", state.position());
@@ -230,18 +293,53 @@ async fn replay(url: &DatabaseUrl, until: projections::Until) -> anyhow::Result<
     Ok(())
 }
 
+async fn snapshot(url: &DatabaseUrl, keep: usize) -> anyhow::Result<()> {
+    let db = Database::open(url).await?;
+    let started = std::time::Instant::now();
+    let state = replay_with_progress(&db, projections::Until::End).await?;
+    let replayed = started.elapsed();
+    let written = projections::snapshot::write_snapshot(&db, state, keep).await;
+    db.close().await;
+    match written? {
+        None => {
+            eprintln!("the log is empty: no snapshot written");
+        }
+        Some(w) => {
+            println!("position: {}", w.position);
+            println!("checksum: {}", w.checksum);
+            println!("format: {}", projections::SNAPSHOT_FORMAT);
+            println!("bytes: {}", w.bytes);
+            eprintln!(
+                "replayed in {:.2} s, encoded in {:.2} s; {}",
+                replayed.as_secs_f64(),
+                w.encode_time.as_secs_f64(),
+                if w.inserted {
+                    "snapshot stored"
+                } else {
+                    "a snapshot at this position was stored already"
+                }
+            );
+        }
+    }
+    Ok(())
+}
+
 async fn serve(url: &DatabaseUrl, args: ServeArgs) -> anyhow::Result<()> {
     let db = Database::open(url).await?;
     if args.demo {
         alliance_ledger_demo(&db).await?;
     }
-    let (mut state, projector) = api::AppState::start(db.clone()).await?;
+    let (mut state, projector) =
+        api::AppState::start_with(db.clone(), args.snapshot_policy()).await?;
     state.public_read = args.public_read;
     let head = state.projection.position();
     tracing::info!(
         database = %url,
         backend = %db.backend(),
         position = head,
+        snapshot = state.startup.snapshot,
+        events_folded = state.startup.events_folded,
+        startup_ms = state.startup.elapsed.as_millis() as u64,
         "serving the ledger on http://{}/graphql",
         args.listen
     );

@@ -12,8 +12,11 @@ pub use error::ApiError;
 pub use http::{router, serve, serve_on, Limits, ServeError};
 pub use schema::{build_schema, LedgerSchema};
 
+use std::time::{Duration, Instant};
+
+use projections::snapshot::{self, SnapshotPolicy, SnapshotWriter};
 use projections::{LedgerState, Projection, Projector, ProjectorError};
-use store::{CommandBus, Database};
+use store::{CommandBus, Database, Position};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -27,17 +30,36 @@ pub struct AppState {
     pub limits: Limits,
     /// Anonymous clients may read what an alliance publishes.
     pub public_read: bool,
+    /// How the read models were built at start (from a snapshot or not, events folded).
+    pub startup: Startup,
 }
 
-/// This server's projector, running in the background.
+/// How this server's read models were built at start.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Startup {
+    /// The position of the snapshot the read models started from; `None`: from an empty state.
+    pub snapshot: Option<Position>,
+    /// How many newer snapshots were ignored as corrupt or stale.
+    pub snapshots_ignored: usize,
+    /// How many events were folded at start: those after the snapshot, or the whole log.
+    pub events_folded: u64,
+    /// The position the read models stood at when serving began.
+    pub position: Position,
+    /// How long building the read models took, snapshot included.
+    pub elapsed: Duration,
+}
+
+/// This server's projector and snapshot writer, running in the background.
 #[derive(Debug)]
 pub struct ProjectorTask {
     stop: oneshot::Sender<()>,
     task: JoinHandle<Result<(), ProjectorError>>,
+    snapshots: Option<(oneshot::Sender<()>, JoinHandle<()>)>,
 }
 
 impl ProjectorTask {
-    /// Stops following the log.
+    /// Stops following the log, then (when the snapshot policy says so) writes a snapshot of
+    /// the final state.
     pub async fn stop(self) {
         let _ = self.stop.send(());
         match self.task.await {
@@ -45,21 +67,77 @@ impl ProjectorTask {
             Err(e) => tracing::error!(error = %e, "the projector task failed"),
             Ok(Ok(())) => {}
         }
+        if let Some((stop, task)) = self.snapshots {
+            let _ = stop.send(());
+            if let Err(e) = task.await {
+                tracing::error!(error = %e, "the snapshot writer failed");
+            }
+        }
     }
 }
 
 impl AppState {
-    /// Builds the read models from the log (catching up before it returns, so the first
-    /// request already sees the whole ledger) and starts following the log.
+    /// [`AppState::start_with`] the default [`SnapshotPolicy`]: start from the newest
+    /// trustworthy snapshot, write one every 100,000 events or 5 minutes and at shutdown.
     pub async fn start(db: Database) -> Result<(Self, ProjectorTask), ProjectorError> {
+        Self::start_with(db, SnapshotPolicy::default()).await
+    }
+
+    /// Builds the read models (from the newest snapshot that passes every check, else from an
+    /// empty state), catches up with the log before it returns, so the first request already
+    /// sees the whole ledger, and starts following the log and writing snapshots as `policy`
+    /// says.
+    pub async fn start_with(
+        db: Database,
+        policy: SnapshotPolicy,
+    ) -> Result<(Self, ProjectorTask), ProjectorError> {
+        let started = Instant::now();
+        let mut startup = Startup::default();
+        let initial = if policy.restore {
+            match snapshot::restore(&db).await {
+                Ok(restored) => {
+                    startup.snapshot = restored.from;
+                    startup.snapshots_ignored = restored.rejected.len();
+                    restored.state
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot read the snapshots; folding the whole log");
+                    LedgerState::default()
+                }
+            }
+        } else {
+            LedgerState::default()
+        };
         let bus = CommandBus::new(db.clone());
-        let (projector, projection) =
-            Projector::new(db.clone(), LedgerState::default(), bus.commit_signal());
-        projector.catch_up().await?;
+        let (projector, projection) = Projector::new(db.clone(), initial, bus.commit_signal());
+        startup.events_folded = projector.catch_up().await?;
+        startup.position = projection.position();
+        startup.elapsed = started.elapsed();
+        tracing::info!(
+            snapshot = startup.snapshot,
+            snapshots_ignored = startup.snapshots_ignored,
+            events_folded = startup.events_folded,
+            position = startup.position,
+            ms = startup.elapsed.as_millis() as u64,
+            "read models ready"
+        );
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(projector.run(async move {
             let _ = stopped.await;
         }));
+        let snapshots = policy.writes().then(|| {
+            let writer = SnapshotWriter::new(
+                db.clone(),
+                projection.clone(),
+                policy,
+                startup.snapshot.unwrap_or(0),
+            );
+            let (stop, stopped) = oneshot::channel::<()>();
+            let task = tokio::spawn(writer.run(async move {
+                let _ = stopped.await;
+            }));
+            (stop, task)
+        });
         Ok((
             Self {
                 db,
@@ -67,8 +145,13 @@ impl AppState {
                 projection,
                 limits: Limits::default(),
                 public_read: false,
+                startup,
             },
-            ProjectorTask { stop, task },
+            ProjectorTask {
+                stop,
+                task,
+                snapshots,
+            },
         ))
     }
 }

@@ -15,12 +15,14 @@ mod event;
 pub mod monitor;
 mod projector;
 mod replay;
+pub mod snapshot;
 mod state;
 mod versioned;
 
 pub use event::{DecodeError, LedgerEvent};
 pub use projector::{Projection, Projector, ProjectorError};
 pub use replay::{replay, Until};
+pub use snapshot::{SnapshotPolicy, SnapshotWriter, SNAPSHOT_FORMAT};
 pub use state::{Consequence, FoldError, LedgerState, Record, Stamp};
 pub use versioned::Versioned;
 

@@ -1,6 +1,6 @@
 //! The ledger's storage: one ordered, append-only event log on PostgreSQL (production) or
 //! SQLite (embedded default), with the command path onto it, a reader of the whole log in
-//! position order, and the API's bearer tokens.
+//! position order, the API's bearer tokens, and the stored snapshots of the read models.
 //!
 //! Writes go through cqrs-es's `PersistedEventStore` in plain event-store mode on
 //! `postgres-es` or `sqlite-es`; the database assigns each event its global `position` and
@@ -13,6 +13,7 @@ mod error;
 mod log;
 mod lookup;
 mod repository;
+mod snapshots;
 mod tokens;
 
 pub use commands::{CommandBus, CommandContext, CommandError};
@@ -21,4 +22,5 @@ pub use error::StoreError;
 pub use log::{ExportError, LogFilter, LoggedEvent, PgListener, Position};
 pub use lookup::StoreLookup;
 pub use repository::EventRepository;
+pub use snapshots::{SnapshotInfo, StoredSnapshot};
 pub use tokens::{NewToken, Principal, Role, TokenInfo};

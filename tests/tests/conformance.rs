@@ -22,8 +22,17 @@ fn context() -> CommandContext {
         role: Role::Secretary,
         organisation: Some("Programmabureau Dordt West".into()),
         request_id: "req-42".into(),
+        idempotency_key: None,
+        request_hash: None,
+    }
+}
+
+/// A request that carries an idempotency key (each key names one request).
+fn keyed_context() -> CommandContext {
+    CommandContext {
         idempotency_key: Some("key-7".into()),
         request_hash: Some("hash-9".into()),
+        ..context()
     }
 }
 
@@ -340,7 +349,16 @@ async fn metadata_names_who_recorded_what(t: TestDb) {
     let start = t.with_programme().await as usize;
     let bus = CommandBus::new(t.db.clone());
     let id = DecisionId::from_uuid(Uuid::new_v4());
-    run(&bus, id, propose(id, "Vaststellen programma")).await;
+    let command = propose(id, "Vaststellen programma");
+    bus.execute::<Decision>(
+        &id.to_string(),
+        command,
+        "ProposeDecision",
+        &bus.services(),
+        &keyed_context(),
+    )
+    .await
+    .expect("the command is recorded");
     let log = whole_log(&t.db).await[start..].to_vec();
     assert_eq!(
         log[0].metadata,
