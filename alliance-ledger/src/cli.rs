@@ -44,6 +44,8 @@ enum Command {
     Export(ExportArgs),
     /// Record the Dordt West demo programme into the database (skipping what is there already).
     Demo,
+    /// Print the GraphQL schema (SDL) the server serves.
+    Schema,
     /// Rebuild every read model from the log, from nothing, and print the number of events and
     /// a SHA-256 checksum of the whole state; a server at the same position reports the same.
     Replay {
@@ -69,10 +71,25 @@ struct ServeArgs {
     /// Record the Dordt West demo programme first (nothing is added when it is there already).
     #[arg(long, env = "ALLIANCE_LEDGER_DEMO")]
     demo: bool,
-    /// Let anonymous clients read the programme and its decisions (what an alliance publishes);
-    /// recording and the raw log still need a token.
+    /// Let anonymous clients read what an alliance publishes (programme, decisions, targets,
+    /// measurements, monitor, budget totals); everything else still needs a token.
     #[arg(long, env = "ALLIANCE_LEDGER_PUBLIC_READ")]
     public_read: bool,
+    /// Deepest nesting a GraphQL query may have.
+    #[arg(long, env = "ALLIANCE_LEDGER_MAX_QUERY_DEPTH", default_value_t = api::Limits::default().max_depth, value_name = "LEVELS")]
+    max_query_depth: usize,
+    /// Highest complexity score a GraphQL query may have (about one point per field returned).
+    #[arg(long, env = "ALLIANCE_LEDGER_MAX_QUERY_COMPLEXITY", default_value_t = api::Limits::default().max_complexity, value_name = "POINTS")]
+    max_query_complexity: usize,
+    /// Most items one page of a list may hold (`first`).
+    #[arg(long, env = "ALLIANCE_LEDGER_MAX_PAGE_SIZE", default_value_t = api::Limits::default().max_page_size, value_name = "ITEMS")]
+    max_page_size: u32,
+    /// Largest request body, in bytes.
+    #[arg(long, env = "ALLIANCE_LEDGER_MAX_BODY_BYTES", default_value_t = api::Limits::default().max_body_bytes, value_name = "BYTES")]
+    max_body_bytes: usize,
+    /// Longest a request may take before it is answered with 408 Request Timeout.
+    #[arg(long, env = "ALLIANCE_LEDGER_REQUEST_TIMEOUT_SECS", default_value_t = api::Limits::default().request_timeout.as_secs(), value_name = "SECONDS")]
+    request_timeout_secs: u64,
     /// Store a snapshot of the read models after this many new events (0: never by count).
     /// A server starts from the newest snapshot it can verify and folds only the later events.
     #[arg(
@@ -211,6 +228,10 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
         Command::Export(args) => export(&url, args).await,
         Command::Replay { until } => replay(&url, until.unwrap_or(projections::Until::End)).await,
         Command::Snapshot { keep } => snapshot(&url, keep).await,
+        Command::Schema => {
+            print!("{}", api::sdl());
+            Ok(())
+        }
         Command::Demo => {
             let db = Database::open(&url).await?;
             let report = alliance_ledger_demo(&db).await;
@@ -332,6 +353,13 @@ async fn serve(url: &DatabaseUrl, args: ServeArgs) -> anyhow::Result<()> {
     let (mut state, projector) =
         api::AppState::start_with(db.clone(), args.snapshot_policy()).await?;
     state.public_read = args.public_read;
+    state.limits = api::Limits {
+        max_depth: args.max_query_depth,
+        max_complexity: args.max_query_complexity,
+        max_page_size: args.max_page_size,
+        max_body_bytes: args.max_body_bytes,
+        request_timeout: std::time::Duration::from_secs(args.request_timeout_secs),
+    };
     let head = state.projection.position();
     tracing::info!(
         database = %url,

@@ -10,7 +10,7 @@ mod schema;
 pub use auth::Auth;
 pub use error::ApiError;
 pub use http::{router, serve, serve_on, Limits, ServeError};
-pub use schema::{build_schema, LedgerSchema};
+pub use schema::{build_schema, sdl, LedgerSchema};
 
 use std::time::{Duration, Instant};
 

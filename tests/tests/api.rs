@@ -276,7 +276,63 @@ async fn health_reports_the_database_and_position(t: TestDb) {
     server.stop().await;
 }
 
+async fn queries_beyond_the_limits_are_refused_clearly(t: TestDb) {
+    let server = TestServer::start(&t).await;
+    let reader = server
+        .client()
+        .with_token(&t.token("Lezer", Role::Rijk, None).await);
+    let nested = |levels: usize| {
+        let mut q = String::from("{ __schema { types { fields { type ");
+        q.push_str(&"{ ofType ".repeat(levels));
+        q.push_str("{ name }");
+        q.push_str(&" }".repeat(levels));
+        q.push_str(" } } } }");
+        q
+    };
+    // 50 levels: refused by the parser's recursion bound; 20: by the ledger's depth limit (16).
+    for (levels, says) in [(50, "recursion depth"), (20, "nested too deep")] {
+        let reply = reader.query(&nested(levels), json!({})).await;
+        assert_eq!(
+            reply.error_codes(),
+            vec!["BAD_USER_INPUT"],
+            "{}",
+            reply.body
+        );
+        assert!(reply.data().is_null());
+        assert!(
+            reply.errors()[0]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains(says)),
+            "{levels} levels: {}",
+            reply.body
+        );
+    }
+    reader.query(&nested(2), json!({})).await.expect_ok();
+    let reply = reader
+        .query(
+            "{ decisions(programmeId: \"dordt-west\", first: 1000000) { nodes { title } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(reply.error_codes(), vec!["BAD_USER_INPUT"]);
+    assert_eq!(reply.errors()[0]["extensions"]["field"], "first");
+
+    // Just over the 1 MiB default: small enough to be written whole before the server answers.
+    let huge = "x".repeat(1024 * 1024 + 10 * 1024);
+    let status = reqwest::Client::new()
+        .post(format!("{}/graphql", reader.base()))
+        .header("content-type", "application/json")
+        .body(json!({ "query": format!("{{ ledger {{ position }} }} # {huge}") }).to_string())
+        .send()
+        .await
+        .expect("an answer")
+        .status();
+    assert_eq!(status.as_u16(), 413, "a body over the limit is refused");
+    server.stop().await;
+}
+
 on_both_backends!(
+    queries_beyond_the_limits_are_refused_clearly,
     a_secretary_records_and_an_auditor_sees_who_did,
     without_a_valid_token_nothing_is_recorded,
     roles_too_low_are_forbidden,

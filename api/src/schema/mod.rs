@@ -72,6 +72,28 @@ pub fn build_schema(state: AppState) -> LedgerSchema {
         .finish()
 }
 
+/// The schema in GraphQL's schema definition language, as served; committed at
+/// `docs/schema.graphql`.
+pub fn sdl() -> String {
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+        .finish()
+        .sdl()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_committed_schema_is_the_served_schema() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/schema.graphql");
+        let committed = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            committed == super::sdl(),
+            "docs/schema.graphql differs from the served schema; if the change is intended, run \
+             `cargo run -- schema > docs/schema.graphql` and commit it"
+        );
+    }
+}
+
 pub(crate) fn state<'a>(ctx: &'a Context<'_>) -> &'a AppState {
     ctx.data_unchecked::<AppState>()
 }
