@@ -1,6 +1,7 @@
 //! Who is asking: resolved once per request from the `Authorization: Bearer` header.
 
 use async_graphql::Context;
+use domain::access::{Reporter, Role};
 use store::{CommandContext, Principal};
 
 use crate::ApiError;
@@ -68,19 +69,56 @@ pub(crate) fn require_recorder(
             principal.role
         )));
     }
+    Ok(command_context(ctx, principal, idempotency_key))
+}
+
+/// Reporting progress on a commitment or an intervention: the secretary and admin roles for
+/// any, a partner for its own organisation's (which the aggregate checks against the record).
+pub(crate) fn require_progress_reporter(
+    ctx: &Context<'_>,
+    idempotency_key: Option<String>,
+) -> Result<(CommandContext, Reporter), ApiError> {
+    let principal = auth(ctx).principal()?;
+    let reporter = if principal.role.may_record() {
+        Reporter::Office
+    } else if principal.role == Role::Partner {
+        let organisation = principal.organisation.clone().ok_or_else(|| {
+            ApiError::Forbidden(
+                "this partner token names no organisation, so it reports on nothing; create \
+                 one with --organisation"
+                    .into(),
+            )
+        })?;
+        Reporter::Partner { organisation }
+    } else {
+        return Err(ApiError::Forbidden(format!(
+            "reporting progress needs the secretary, admin or partner role; this token has the \
+             {} role",
+            principal.role
+        )));
+    };
+    Ok((command_context(ctx, principal, idempotency_key), reporter))
+}
+
+/// The metadata of a command sent by this principal in this request.
+fn command_context(
+    ctx: &Context<'_>,
+    principal: &Principal,
+    idempotency_key: Option<String>,
+) -> CommandContext {
     let request_id = ctx
         .data_opt::<RequestId>()
         .map(|r| r.0.clone())
         .unwrap_or_default();
     let request_hash = idempotency_key.as_ref().map(|_| request_fingerprint(ctx));
-    Ok(CommandContext {
+    CommandContext {
         actor: principal.actor.clone(),
         role: principal.role,
         organisation: principal.organisation.clone(),
         request_id,
         idempotency_key,
         request_hash,
-    })
+    }
 }
 
 /// The raw event log, with actor identities, is for auditors and admins.

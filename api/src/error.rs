@@ -23,6 +23,12 @@ pub enum ApiError {
     NotFound(String),
     Unauthenticated(String),
     Forbidden(String),
+    /// A rule of a record forbids this sender the command, e.g. a partner reporting on another
+    /// organisation's commitment.
+    ForbiddenByRule {
+        rule: &'static str,
+        message: String,
+    },
     Conflict,
     /// The idempotency key was used before for another request.
     IdempotencyKeyReused,
@@ -34,9 +40,9 @@ impl ApiError {
     /// The message a client reads.
     pub fn message(&self) -> String {
         match self {
-            Self::BadUserInput { message, .. } | Self::RuleViolated { message, .. } => {
-                message.clone()
-            }
+            Self::BadUserInput { message, .. }
+            | Self::RuleViolated { message, .. }
+            | Self::ForbiddenByRule { message, .. } => message.clone(),
             Self::NotFound(m) | Self::Unauthenticated(m) | Self::Forbidden(m) => m.clone(),
             Self::Conflict => {
                 "another change to the same record was recorded first; send the request again"
@@ -60,7 +66,7 @@ impl ApiError {
             Self::RuleViolated { .. } => "RULE_VIOLATED",
             Self::NotFound(_) => "NOT_FOUND",
             Self::Unauthenticated(_) => "UNAUTHENTICATED",
-            Self::Forbidden(_) => "FORBIDDEN",
+            Self::Forbidden(_) | Self::ForbiddenByRule { .. } => "FORBIDDEN",
             Self::Conflict => "CONFLICT",
             Self::IdempotencyKeyReused => "IDEMPOTENCY_KEY_REUSED",
             Self::Unavailable => "UNAVAILABLE",
@@ -90,6 +96,10 @@ impl ApiError {
                 message,
             },
             ErrorKind::NotFound => Self::NotFound(message),
+            ErrorKind::Forbidden => Self::ForbiddenByRule {
+                rule: error.rule(),
+                message,
+            },
             ErrorKind::Unavailable => {
                 tracing::warn!(%message, "a rule could not read the ledger");
                 Self::Unavailable
@@ -139,7 +149,9 @@ impl ErrorExtensions for ApiError {
                         ext.set("rule", *rule);
                     }
                 }
-                Self::RuleViolated { rule, .. } => ext.set("rule", *rule),
+                Self::RuleViolated { rule, .. } | Self::ForbiddenByRule { rule, .. } => {
+                    ext.set("rule", *rule)
+                }
                 _ => {}
             }
         })
@@ -149,5 +161,19 @@ impl ErrorExtensions for ApiError {
 impl From<ApiError> for async_graphql::Error {
     fn from(err: ApiError) -> Self {
         err.extend()
+    }
+}
+
+/// Gives an error leaving the server its code when it has none, and returns the code. Errors
+/// of the ledger carry theirs; the rest come from parsing and validating the request against
+/// the schema (a malformed query, a wrong scalar, a limit exceeded): `BAD_USER_INPUT`.
+pub(crate) fn ensure_code(error: &mut async_graphql::ServerError) -> &str {
+    let extensions = error.extensions.get_or_insert_with(Default::default);
+    if extensions.get("code").is_none() {
+        extensions.set("code", "BAD_USER_INPUT");
+    }
+    match extensions.get("code") {
+        Some(async_graphql::Value::String(code)) => code,
+        _ => "",
     }
 }

@@ -57,6 +57,30 @@ impl fmt::Display for Role {
     }
 }
 
+/// Who reports progress on a commitment or an intervention.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reporter {
+    /// The programme office (a secretary or an admin): reports on anyone's behalf.
+    Office,
+    /// A partner organisation: reports only on what that organisation promised or leads.
+    Partner { organisation: String },
+}
+
+impl Reporter {
+    /// Whether this reporter may report on what `organisation` promised or leads. Organisation
+    /// names are compared without regard to case or surrounding white space.
+    pub fn may_report_for(&self, organisation: &str) -> bool {
+        match self {
+            Self::Office => true,
+            Self::Partner { organisation: own } => same_organisation(own, organisation),
+        }
+    }
+}
+
+fn same_organisation(a: &str, b: &str) -> bool {
+    a.trim().to_lowercase() == b.trim().to_lowercase()
+}
+
 /// The text is not one of the five roles.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("role {0:?} is unknown: use admin, secretary, partner, rijk or auditor")]
@@ -87,6 +111,17 @@ mod tests {
     fn only_auditors_and_admins_read_the_raw_log() {
         let readers: Vec<Role> = Role::ALL.into_iter().filter(|r| r.may_read_log()).collect();
         assert_eq!(readers, vec![Role::Admin, Role::Auditor]);
+    }
+
+    #[test]
+    fn a_partner_reports_only_for_its_own_organisation() {
+        let partner = Reporter::Partner {
+            organisation: "Woonbedrijf Dordrecht".into(),
+        };
+        assert!(partner.may_report_for("Woonbedrijf Dordrecht"));
+        assert!(partner.may_report_for(" woonbedrijf dordrecht "));
+        assert!(!partner.may_report_for("Gemeente Dordrecht"));
+        assert!(Reporter::Office.may_report_for("Gemeente Dordrecht"));
     }
 
     #[test]

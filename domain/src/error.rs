@@ -12,6 +12,8 @@ pub enum ErrorKind {
     RuleViolated,
     /// The command addresses something the ledger does not hold.
     NotFound,
+    /// The sender's role or organisation may not do this to this record.
+    Forbidden,
     /// The ledger could not read what the rule needs; nothing was decided.
     Unavailable,
 }

@@ -23,6 +23,11 @@ pub enum StoreError {
     TokenNotFound(uuid::Uuid),
     #[error("role {0:?} is unknown: use admin, secretary, partner, rijk or auditor")]
     UnknownRole(String),
+    #[error(
+        "organisation: a partner token names the partner's organisation (as the alliance \
+         records it), since a partner reports only on its own organisation's work"
+    )]
+    PartnerWithoutOrganisation,
     #[error("actor: must not be empty")]
     EmptyActor,
 }

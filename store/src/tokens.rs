@@ -73,6 +73,9 @@ impl Database {
             return Err(StoreError::EmptyActor);
         }
         let organisation = organisation.map(str::trim).filter(|o| !o.is_empty());
+        if role == Role::Partner && organisation.is_none() {
+            return Err(StoreError::PartnerWithoutOrganisation);
+        }
         let mut bytes = [0u8; 32];
         rand::rngs::OsRng.fill_bytes(&mut bytes);
         let secret = format!("{TOKEN_PREFIX}{}", hex::encode(bytes));

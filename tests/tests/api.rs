@@ -155,7 +155,7 @@ async fn roles_too_low_are_forbidden(t: TestDb) {
     for role in [Role::Partner, Role::Rijk, Role::Auditor] {
         let client = server
             .client()
-            .with_token(&t.token("Iemand", role, None).await);
+            .with_token(&t.token("Iemand", role, partner_organisation(role)).await);
         let reply = client.query(PROPOSE, proposal("Niet mijn rol")).await;
         assert_eq!(
             reply.error_codes(),
@@ -167,7 +167,7 @@ async fn roles_too_low_are_forbidden(t: TestDb) {
     for role in [Role::Secretary, Role::Partner, Role::Rijk] {
         let client = server
             .client()
-            .with_token(&t.token("Lezer", role, None).await);
+            .with_token(&t.token("Lezer", role, partner_organisation(role)).await);
         let reply = client.query(EVENTS, json!({})).await;
         assert_eq!(
             reply.error_codes(),
@@ -339,3 +339,8 @@ on_both_backends!(
     bad_input_names_the_field_and_rule_and_records_nothing,
     health_reports_the_database_and_position,
 );
+
+/// The organisation a partner token names (partners always act for one); none for other roles.
+fn partner_organisation(role: Role) -> Option<&'static str> {
+    (role == Role::Partner).then_some("Organisatie woningcorporatie")
+}

@@ -110,6 +110,22 @@ async fn tokens_are_created_listed_and_revoked() {
     assert!(stderr(&out).contains("admin, secretary, partner, rijk or auditor"));
     let out = cli(
         Some(&t),
+        &[
+            "token",
+            "create",
+            "--actor",
+            "Woonbedrijf",
+            "--role",
+            "partner",
+        ],
+    );
+    assert!(
+        !out.status.success(),
+        "a partner token names its organisation"
+    );
+    assert!(stderr(&out).contains("organisation"), "{}", stderr(&out));
+    let out = cli(
+        Some(&t),
         &["token", "revoke", "6f0c1f4e-0000-4000-8000-00000000dead"],
     );
     assert!(!out.status.success());

@@ -77,9 +77,14 @@ async fn a_decision_shows_every_consequence_that_cites_it(t: TestDb) {
         .await
         .expect("demo");
     let server = TestServer::start(&t).await;
-    let reader = server
-        .client()
-        .with_token(&t.token("Partner", Role::Partner, None).await);
+    let reader = server.client().with_token(
+        &t.token(
+            "Partner",
+            Role::Partner,
+            Some("Organisatie woningcorporatie"),
+        )
+        .await,
+    );
     let decisions = reader
         .query(
             "{ decisions(programmeId: \"dordt-west\") { nodes { id title status meeting { date } consequences { eventType aggregateType recordedAt } } } }",
@@ -252,9 +257,14 @@ async fn interventions_and_resident_input_are_listed_per_area_and_theme(t: TestD
     let secretary = server
         .client()
         .with_token(&t.token("Sanne", Role::Secretary, None).await);
-    let reader = server
-        .client()
-        .with_token(&t.token("Partner", Role::Partner, None).await);
+    let reader = server.client().with_token(
+        &t.token(
+            "Partner",
+            Role::Partner,
+            Some("Organisatie woningcorporatie"),
+        )
+        .await,
+    );
     for (title, area) in [
         ("Buurtsportcoach Crabbehof", "crabbehof"),
         ("Taalhuis Wielwijk", "wielwijk"),

@@ -757,6 +757,186 @@ async fn a_commitment_by_the_rijk_is_final_once_delivered(t: TestDb) {
     ledger.stop().await;
 }
 
+/// A partner reports progress on what its own organisation promised or leads, and on nothing
+/// else; the programme office reports on everything; other roles report on nothing.
+async fn a_partner_reports_progress_only_on_its_own_organisations_work(t: TestDb) {
+    let ledger = Ledger::demo(t).await;
+    let decision = ledger.adopted_decision().await;
+    let commitment = ledger
+        .record(
+            "makeCommitment",
+            "id",
+            json!({
+                "programmeId": PROGRAMME,
+                "partner": "rijk",
+                "description": "Het Rijk draagt bij aan de aanpak van slecht verhuurderschap.",
+                "due": "2026-12-31",
+                "decisionId": decision,
+            }),
+        )
+        .await["id"]
+        .as_str()
+        .expect("an id")
+        .to_owned();
+    let intervention = ledger
+        .record(
+            "planIntervention",
+            "id",
+            json!({
+                "programmeId": PROGRAMME,
+                "executionProgramme": "uitvoeringsprogramma-2024-2027",
+                "pillar": "gezond-en-samen-leven",
+                "areas": ["wielwijk"],
+                "leadPartner": "sociaal-wijkteam",
+                "title": "Jongerenwerk op het plein",
+            }),
+        )
+        .await["id"]
+        .as_str()
+        .expect("an id")
+        .to_owned();
+    let partner = |actor: &'static str, organisation: &'static str| {
+        let ledger = &ledger;
+        async move {
+            ledger.server.client().with_token(
+                &ledger
+                    .t
+                    .token(actor, Role::Partner, Some(organisation))
+                    .await,
+            )
+        }
+    };
+    let rijk_partner = partner("Ambtenaar BZK", "Het Rijk").await;
+    let woningcorporatie =
+        partner("Medewerker woningcorporatie", "Woningcorporatie Dordrecht").await;
+    let wijkteam = partner(
+        "Jongerenwerker",
+        "sociaal wijkteam, buurtwerk en jongerenwerk",
+    )
+    .await;
+    let commitment_report = json!({
+        "commitmentId": commitment,
+        "status": "AT_RISK",
+        "note": "De regeling is nog niet gepubliceerd.",
+        "reportedOn": "2025-03-31",
+    });
+    let intervention_report = json!({
+        "interventionId": intervention,
+        "progress": 30,
+        "status": "RUNNING",
+        "note": "Drie middagen per week op het plein.",
+        "reportedOn": "2025-04-15",
+    });
+
+    // Refused, recording nothing: another organisation's commitment and intervention, a partner
+    // making a commitment, the Rijk's reading role.
+    let before = ledger.head().await;
+    for (client, mutation, input, rule) in [
+        (
+            &woningcorporatie,
+            "reportCommitmentProgress",
+            &commitment_report,
+            Some("commitment.own_organisation"),
+        ),
+        (
+            &rijk_partner,
+            "reportInterventionProgress",
+            &intervention_report,
+            Some("intervention.own_organisation"),
+        ),
+        (
+            &ledger.rijk,
+            "reportCommitmentProgress",
+            &commitment_report,
+            None,
+        ),
+    ] {
+        let reply = send_as(client, mutation, "__typename", input.clone()).await;
+        assert_eq!(reply.error_codes(), vec!["FORBIDDEN"], "{}", reply.body);
+        let error = &reply.errors()[0];
+        if let Some(rule) = rule {
+            assert_eq!(error["extensions"]["rule"], rule, "{error}");
+        }
+        assert!(reply.data().is_null(), "{}", reply.body);
+    }
+    let made_by_partner = send_as(
+        &rijk_partner,
+        "makeCommitment",
+        "id",
+        json!({
+            "programmeId": PROGRAMME,
+            "partner": "rijk",
+            "description": "Een toezegging die alleen het programmabureau vastlegt.",
+            "due": "2026-12-31",
+            "decisionId": decision,
+        }),
+    )
+    .await;
+    assert_eq!(made_by_partner.error_codes(), vec!["FORBIDDEN"]);
+    assert_eq!(ledger.head().await, before, "a refusal records nothing");
+    let refused = send_as(
+        &woningcorporatie,
+        "reportCommitmentProgress",
+        "__typename",
+        commitment_report.clone(),
+    )
+    .await;
+    assert!(
+        refused.errors()[0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("Het Rijk"),
+        "the refusal names whose commitment it is: {}",
+        refused.body
+    );
+
+    // Accepted: each partner on its own work (organisation names compared without regard to
+    // case), recorded under the partner's name and role.
+    let reported = send_as(
+        &rijk_partner,
+        "reportCommitmentProgress",
+        "status reports { note }",
+        commitment_report,
+    )
+    .await;
+    assert_eq!(
+        reported.expect_ok()["reportCommitmentProgress"]["status"],
+        "AT_RISK"
+    );
+    let progressed = send_as(
+        &wijkteam,
+        "reportInterventionProgress",
+        "progress",
+        intervention_report,
+    )
+    .await;
+    assert_eq!(
+        progressed.expect_ok()["reportInterventionProgress"]["progress"],
+        30
+    );
+    let events = ledger.events_of("Commitment").await;
+    let report_event = events
+        .iter()
+        .find(|e| {
+            e["eventType"] == "CommitmentProgressReported" && e["aggregateId"] == json!(commitment)
+        })
+        .expect("the partner's report is in the log");
+    assert_eq!(report_event["metadata"]["role"], "partner");
+    assert_eq!(report_event["metadata"]["actor"], "Ambtenaar BZK");
+    assert_eq!(report_event["metadata"]["organisation"], "Het Rijk");
+
+    // The programme office reports on anyone's work.
+    let office = ledger
+        .record(
+            "reportCommitmentProgress",
+            "status",
+            json!({ "commitmentId": commitment, "status": "ON_TRACK", "reportedOn": "2025-06-30" }),
+        )
+        .await;
+    assert_eq!(office["status"], "ON_TRACK");
+    ledger.stop().await;
+}
+
 async fn an_intervention_is_planned_progressed_and_completed(t: TestDb) {
     let ledger = Ledger::demo(t).await;
     let planned = ledger
@@ -1139,6 +1319,7 @@ on_both_backends!(
     a_corrected_measurement_keeps_both_values,
     a_commitment_by_the_rijk_is_final_once_delivered,
     an_intervention_is_planned_progressed_and_completed,
+    a_partner_reports_progress_only_on_its_own_organisations_work,
     resident_input_is_linked_to_the_decision_that_considered_it,
     money_crosses_as_decimal_strings,
     recording_needs_the_secretary_and_reading_a_token,

@@ -15,7 +15,7 @@ use super::input::{self, slug};
 use super::programme::mirror_enum;
 use super::scalars::{Date, Money};
 use super::{load, record};
-use crate::auth::{require_recorder, require_signed_in};
+use crate::auth::{require_progress_reporter, require_recorder, require_signed_in};
 use crate::ApiError;
 
 mirror_enum!(CommitmentStatusValue as "CommitmentStatus" <=> CommitmentStatus {
@@ -228,15 +228,17 @@ impl CommitmentMutation {
         run(ctx, context, id, command).await
     }
 
-    /// Report where a commitment stands; delivered and withdrawn are final.
+    /// Report where a commitment stands; delivered and withdrawn are final. The secretary and
+    /// admin roles report on any commitment, a partner only on its own organisation's.
     async fn report_commitment_progress(
         &self,
         ctx: &Context<'_>,
         input: ReportCommitmentProgressInput,
     ) -> Result<CommitmentObject> {
-        let context = require_recorder(ctx, input.idempotency_key)?;
+        let (context, reporter) = require_progress_reporter(ctx, input.idempotency_key)?;
         let id = input::uuid("commitmentId", &input.commitment_id, CommitmentId::parse)?;
         let command = CommitmentCommand::ReportProgress(ReportCommitmentProgress {
+            reporter,
             status: input.status.into(),
             note: input.note,
             reported_on: input.reported_on.0,

@@ -18,7 +18,7 @@ use super::input::{self, slug, slugs};
 use super::programme::mirror_enum;
 use super::scalars::Date;
 use super::{load, record};
-use crate::auth::{require_recorder, require_signed_in};
+use crate::auth::{require_progress_reporter, require_recorder, require_signed_in};
 use crate::ApiError;
 
 mirror_enum!(InterventionStatusValue as "InterventionStatus" <=> InterventionStatus {
@@ -353,12 +353,14 @@ impl InterventionMutation {
     }
 
     /// Report how far an intervention has come and whether it is planned, running or paused.
+    /// The secretary and admin roles report on any intervention, a partner only on those its
+    /// own organisation leads.
     async fn report_intervention_progress(
         &self,
         ctx: &Context<'_>,
         input: ReportInterventionProgressInput,
     ) -> Result<InterventionObject> {
-        let context = require_recorder(ctx, input.idempotency_key)?;
+        let (context, reporter) = require_progress_reporter(ctx, input.idempotency_key)?;
         let id = intervention_id(&input.intervention_id)?;
         let progress = u8::try_from(input.progress).map_err(|_| {
             ApiError::bad_input(
@@ -367,6 +369,7 @@ impl InterventionMutation {
             )
         })?;
         let command = InterventionCommand::ReportProgress(ReportInterventionProgress {
+            reporter,
             progress,
             status: input.status.into(),
             note: input.note,

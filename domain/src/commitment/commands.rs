@@ -1,6 +1,7 @@
 use chrono::NaiveDate;
 
 use super::CommitmentStatus;
+use crate::access::Reporter;
 use crate::ids::{CommitmentId, DecisionId, MemberId, ProgrammeId};
 use crate::money::Cents;
 
@@ -39,6 +40,8 @@ pub struct MakeCommitment {
 /// Report where a commitment stands.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReportCommitmentProgress {
+    /// Who reports: the programme office, or the partner that made the commitment.
+    pub reporter: Reporter,
     pub status: CommitmentStatus,
     pub note: String,
     pub reported_on: NaiveDate,

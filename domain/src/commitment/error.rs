@@ -12,6 +12,11 @@ pub enum CommitmentError {
     AlreadyMade,
     #[error("amount: when given, must be a positive amount of euros")]
     NotPositive,
+    #[error(
+        "this commitment was made by {organisation}; a partner reports progress only on its own \
+         organisation's commitments"
+    )]
+    NotOwnCommitment { organisation: String },
     #[error("the commitment is {status:?}; delivered and withdrawn commitments are final")]
     Final { status: CommitmentStatus },
     #[error(transparent)]
@@ -27,6 +32,7 @@ impl RuleViolation for CommitmentError {
             Self::AlreadyMade => "commitment.unique",
             Self::NotPositive => "commitment.positive_amount",
             Self::Final { .. } => "commitment.final",
+            Self::NotOwnCommitment { .. } => "commitment.own_organisation",
             Self::Text(e) => e.rule(),
             Self::Reference(e) => e.rule(),
         }
@@ -36,6 +42,7 @@ impl RuleViolation for CommitmentError {
         match self {
             Self::NotFound => ErrorKind::NotFound,
             Self::NotPositive => ErrorKind::InvalidInput { field: "amount" },
+            Self::NotOwnCommitment { .. } => ErrorKind::Forbidden,
             Self::Text(e) => e.kind(),
             Self::Reference(e) => e.kind(),
             Self::AlreadyMade | Self::Final { .. } => ErrorKind::RuleViolated,

@@ -8,7 +8,9 @@
 //! - its due date and every progress report lie inside the programme period;
 //! - it starts on track; progress reports move it between on track, at risk, late, delivered
 //!   and withdrawn;
-//! - delivered and withdrawn are final (`commitment.final`).
+//! - delivered and withdrawn are final (`commitment.final`);
+//! - a partner reports progress only on its own organisation's commitments
+//!   (`commitment.own_organisation`); the programme office reports on any.
 
 mod commands;
 mod error;
@@ -166,6 +168,11 @@ impl Aggregate for Commitment {
             }
             CommitmentCommand::ReportProgress(cmd) => {
                 let state = self.made()?;
+                if !cmd.reporter.may_report_for(&state.partner_organisation) {
+                    return Err(CommitmentError::NotOwnCommitment {
+                        organisation: state.partner_organisation.clone(),
+                    });
+                }
                 if state.status.is_final() {
                     return Err(CommitmentError::Final {
                         status: state.status,

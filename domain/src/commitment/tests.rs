@@ -5,6 +5,7 @@ use cqrs_es::DomainEvent;
 use uuid::Uuid;
 
 use super::*;
+use crate::access::Reporter;
 use crate::alliance::{Alliance, AllianceEvent};
 use crate::decision::{AdoptionRule, Decision, DecisionStatus};
 use crate::error::{ErrorKind, RuleViolation};
@@ -85,6 +86,7 @@ fn made() -> CommitmentEvent {
 
 fn report(status: CommitmentStatus) -> ReportCommitmentProgress {
     ReportCommitmentProgress {
+        reporter: Reporter::Office,
         status,
         note: " Eerste twee scholen opgeleverd ".into(),
         reported_on: date(2026, 6, 1),
@@ -344,6 +346,43 @@ async fn progress_is_reported_inside_the_programme_period() {
             value: "2022-12-31".into(),
             period: period(),
         }));
+}
+
+#[tokio::test]
+async fn a_partner_reports_progress_on_its_own_commitment() {
+    commitment_test()
+        .given(vec![made()])
+        .when_async(CommitmentCommand::ReportProgress(
+            ReportCommitmentProgress {
+                reporter: Reporter::Partner {
+                    organisation: "organisatie RIJK".into(),
+                },
+                ..report(CommitmentStatus::AtRisk)
+            },
+        ))
+        .await
+        .then_expect_events(vec![reported(CommitmentStatus::AtRisk)]);
+}
+
+#[tokio::test]
+async fn a_partner_cannot_report_on_another_organisations_commitment() {
+    let error = CommitmentError::NotOwnCommitment {
+        organisation: "Organisatie rijk".into(),
+    };
+    assert_eq!(error.rule(), "commitment.own_organisation");
+    assert_eq!(error.kind(), ErrorKind::Forbidden);
+    commitment_test()
+        .given(vec![made()])
+        .when_async(CommitmentCommand::ReportProgress(
+            ReportCommitmentProgress {
+                reporter: Reporter::Partner {
+                    organisation: "Organisatie woningcorporatie".into(),
+                },
+                ..report(CommitmentStatus::Delivered)
+            },
+        ))
+        .await
+        .then_expect_error(error);
 }
 
 #[tokio::test]

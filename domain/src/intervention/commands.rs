@@ -1,6 +1,7 @@
 use chrono::NaiveDate;
 
 use super::InterventionStatus;
+use crate::access::Reporter;
 use crate::ids::{
     AreaId, ExecutionProgrammeId, InterventionId, MemberId, MilestoneId, PillarId, ProgrammeId,
 };
@@ -49,6 +50,8 @@ pub struct PlanIntervention {
 /// Report how far an intervention has come.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReportInterventionProgress {
+    /// Who reports: the programme office, or the lead partner's organisation.
+    pub reporter: Reporter,
     /// Percent done, 0 to 100.
     pub progress: u8,
     pub status: InterventionStatus,

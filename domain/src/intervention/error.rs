@@ -24,6 +24,11 @@ pub enum InterventionError {
     },
     #[error("themes: {theme:?} is not a theme of pillar {pillar}")]
     UnknownTheme { theme: String, pillar: PillarId },
+    #[error(
+        "this intervention is led by {organisation}; a partner reports progress only on its own \
+         organisation's interventions"
+    )]
+    NotOwnIntervention { organisation: String },
     #[error("progress: {0} is not a percentage from 0 to 100")]
     ProgressOutOfRange(u8),
     #[error("the intervention is {stage:?}; completed and stopped interventions are final")]
@@ -53,6 +58,7 @@ impl RuleViolation for InterventionError {
             Self::AreaOutsideExecutionProgramme { .. } => "intervention.execution_programme_area",
             Self::UnknownTheme { .. } => "intervention.pillar_theme",
             Self::ProgressOutOfRange(_) => "intervention.progress_range",
+            Self::NotOwnIntervention { .. } => "intervention.own_organisation",
             Self::Final { .. } => "intervention.final",
             Self::MilestoneExists(_) => "milestone.unique",
             Self::UnknownMilestone(_) => "milestone.known",
@@ -70,6 +76,7 @@ impl RuleViolation for InterventionError {
             }
             Self::UnknownTheme { .. } => ErrorKind::InvalidInput { field: "themes" },
             Self::ProgressOutOfRange(_) => ErrorKind::InvalidInput { field: "progress" },
+            Self::NotOwnIntervention { .. } => ErrorKind::Forbidden,
             Self::UnknownMilestone(_) => ErrorKind::InvalidInput {
                 field: "milestoneId",
             },

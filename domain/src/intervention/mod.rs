@@ -13,7 +13,9 @@
 //! - a milestone is added once and reached once;
 //! - completion (with an evaluation; progress becomes 100) and stopping (with a reason) are
 //!   final: nothing changes after either;
-//! - every date lies inside the programme period.
+//! - every date lies inside the programme period;
+//! - a partner reports progress only on interventions its own organisation leads
+//!   (`intervention.own_organisation`); the programme office reports on any.
 
 mod commands;
 mod error;
@@ -195,6 +197,11 @@ impl Aggregate for Intervention {
             }
             InterventionCommand::ReportProgress(cmd) => {
                 let state = self.open()?;
+                if !cmd.reporter.may_report_for(&state.lead_organisation) {
+                    return Err(InterventionError::NotOwnIntervention {
+                        organisation: state.lead_organisation.clone(),
+                    });
+                }
                 if cmd.progress > 100 {
                     return Err(InterventionError::ProgressOutOfRange(cmd.progress));
                 }

@@ -5,6 +5,7 @@ use cqrs_es::DomainEvent;
 use uuid::Uuid;
 
 use super::*;
+use crate::access::Reporter;
 use crate::alliance::Alliance;
 use crate::decision::{AdoptionRule, Decision};
 use crate::error::{ErrorKind, RuleViolation};
@@ -101,6 +102,7 @@ fn planned() -> InterventionEvent {
 
 fn report(progress: u8, status: InterventionStatus) -> ReportInterventionProgress {
     ReportInterventionProgress {
+        reporter: Reporter::Office,
         progress,
         status,
         note: " Twee coaches aangesteld ".into(),
@@ -385,6 +387,39 @@ async fn progress_is_reported_as_a_percentage_with_a_status() {
             .await
             .then_expect_events(vec![reported(40, status)]);
     }
+}
+
+#[tokio::test]
+async fn only_the_lead_organisation_reports_progress_among_partners() {
+    intervention_test()
+        .given(vec![planned()])
+        .when_async(InterventionCommand::ReportProgress(
+            ReportInterventionProgress {
+                reporter: Reporter::Partner {
+                    organisation: "Organisatie gemeente".into(),
+                },
+                ..report(40, InterventionStatus::Running)
+            },
+        ))
+        .await
+        .then_expect_events(vec![reported(40, InterventionStatus::Running)]);
+    let error = InterventionError::NotOwnIntervention {
+        organisation: "Organisatie gemeente".into(),
+    };
+    assert_eq!(error.rule(), "intervention.own_organisation");
+    assert_eq!(error.kind(), ErrorKind::Forbidden);
+    intervention_test()
+        .given(vec![planned()])
+        .when_async(InterventionCommand::ReportProgress(
+            ReportInterventionProgress {
+                reporter: Reporter::Partner {
+                    organisation: "Organisatie rijk".into(),
+                },
+                ..report(40, InterventionStatus::Running)
+            },
+        ))
+        .await
+        .then_expect_error(error);
 }
 
 #[tokio::test]
