@@ -3,5 +3,6 @@
 
 mod cli;
 pub mod demo;
+pub mod trail;
 
 pub use cli::{run, Cli};

@@ -13,6 +13,7 @@
 pub mod budget;
 mod event;
 pub mod monitor;
+pub mod notary;
 mod projector;
 mod replay;
 pub mod snapshot;

@@ -7,6 +7,7 @@
 //! `recorded_at` (see `migrations/`). Reads of the log bypass cqrs-es, which has no notion of
 //! a global order.
 
+mod audit_trail;
 mod commands;
 mod database;
 mod error;
@@ -16,6 +17,7 @@ mod repository;
 mod snapshots;
 mod tokens;
 
+pub use audit_trail::StoredCheckpoint;
 pub use commands::{CommandBus, CommandContext, CommandError};
 pub use database::{Backend, Database, DatabaseUrl, DEFAULT_DATABASE_URL};
 pub use error::StoreError;
