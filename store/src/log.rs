@@ -33,11 +33,52 @@ impl LoggedEvent {
     }
 }
 
-/// Narrows a read of the log. Empty fields match everything.
+/// Narrows a read of the log. Empty fields match everything; the fields given must all match.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LogFilter {
     pub aggregate_type: Option<String>,
     pub aggregate_id: Option<String>,
+    /// Only events whose metadata names exactly this actor ([`domain::metadata::ACTOR`]).
+    pub actor: Option<String>,
+    /// Only events recorded at or after this instant (inclusive).
+    pub from: Option<DateTime<Utc>>,
+    /// Only events recorded before this instant (exclusive), so that `from` and `to` of
+    /// consecutive ranges never both take an event.
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// `t` rounded up to a whole multiple of `unit_nanos` within its second: the first instant a
+/// store that keeps times at that precision can hold that is not before `t`. A stored time
+/// is at or after `t` exactly when it is at or after this, and before `t` exactly when it is
+/// before this, so the bounds of a [`LogFilter`] compare exactly at any precision.
+fn round_up(t: DateTime<Utc>, unit_nanos: u32) -> DateTime<Utc> {
+    let rest = t.timestamp_subsec_nanos() % unit_nanos;
+    if rest == 0 {
+        return t;
+    }
+    t.checked_add_signed(chrono::TimeDelta::nanoseconds(i64::from(unit_nanos - rest)))
+        .unwrap_or(t)
+}
+
+/// PostgreSQL keeps `recorded_at` to the microsecond.
+fn postgres_bound(t: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
+    t.map(|t| round_up(t, 1_000))
+}
+
+/// SQLite keeps `recorded_at` as text, `strftime('%Y-%m-%dT%H:%M:%fZ')`, to the millisecond,
+/// which sorts as the times do; a bound in the same form compares exactly as text.
+fn sqlite_bound(t: Option<DateTime<Utc>>) -> Option<String> {
+    use chrono::Datelike;
+    t.map(|t| {
+        let t = round_up(t, 1_000_000);
+        if t.year() > 9999 {
+            // Later than every four-digit year the log can hold ('9' sorts after '-').
+            "99999".to_owned()
+        } else {
+            // Years before 0 begin with '-', which sorts before every stored time.
+            t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+        }
+    })
 }
 
 const COLUMNS: &str = "position, recorded_at, aggregate_type, aggregate_id, sequence, \
@@ -61,12 +102,18 @@ impl Database {
                     "SELECT {COLUMNS} FROM events WHERE position > $1 \
                      AND ($2::text IS NULL OR aggregate_type = $2) \
                      AND ($3::text IS NULL OR aggregate_id = $3) \
-                     ORDER BY position LIMIT $4"
+                     AND ($4::text IS NULL OR metadata ->> 'actor' = $4) \
+                     AND ($5::timestamptz IS NULL OR recorded_at >= $5) \
+                     AND ($6::timestamptz IS NULL OR recorded_at < $6) \
+                     ORDER BY position LIMIT $7"
                 );
                 let mut rows = sqlx::query(&sql)
                     .bind(after)
                     .bind(filter.aggregate_type.as_deref())
                     .bind(filter.aggregate_id.as_deref())
+                    .bind(filter.actor.as_deref())
+                    .bind(postgres_bound(filter.from))
+                    .bind(postgres_bound(filter.to))
                     .bind(limit)
                     .fetch(pool);
                 let mut out = Vec::new();
@@ -90,12 +137,18 @@ impl Database {
                     "SELECT {COLUMNS} FROM events WHERE position > ?1 \
                      AND (?2 IS NULL OR aggregate_type = ?2) \
                      AND (?3 IS NULL OR aggregate_id = ?3) \
-                     ORDER BY position LIMIT ?4"
+                     AND (?4 IS NULL OR json_extract(metadata, '$.actor') = ?4) \
+                     AND (?5 IS NULL OR recorded_at >= ?5) \
+                     AND (?6 IS NULL OR recorded_at < ?6) \
+                     ORDER BY position LIMIT ?7"
                 );
                 let mut rows = sqlx::query(&sql)
                     .bind(after)
                     .bind(filter.aggregate_type.as_deref())
                     .bind(filter.aggregate_id.as_deref())
+                    .bind(filter.actor.as_deref())
+                    .bind(sqlite_bound(filter.from))
+                    .bind(sqlite_bound(filter.to))
                     .bind(limit)
                     .fetch(pool);
                 let mut out = Vec::new();
@@ -223,4 +276,46 @@ pub enum ExportError {
     Io(#[from] std::io::Error),
     #[error("cannot encode an event: {0}")]
     Encode(#[from] serde_json::Error),
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{DateTime, Utc};
+
+    use super::{postgres_bound, sqlite_bound};
+
+    fn at(text: &str) -> DateTime<Utc> {
+        text.parse().expect("an RFC 3339 time")
+    }
+
+    #[test]
+    fn bounds_round_up_to_the_precision_the_backend_keeps() {
+        assert_eq!(
+            sqlite_bound(Some(at("2024-05-01T10:11:12.3451Z"))).as_deref(),
+            Some("2024-05-01T10:11:12.346Z")
+        );
+        assert_eq!(
+            sqlite_bound(Some(at("2024-05-01T10:11:12Z"))).as_deref(),
+            Some("2024-05-01T10:11:12.000Z")
+        );
+        assert_eq!(
+            sqlite_bound(Some(at("2024-12-31T23:59:59.9999Z"))).as_deref(),
+            Some("2025-01-01T00:00:00.000Z")
+        );
+        assert_eq!(
+            postgres_bound(Some(at("2024-05-01T10:11:12.0000001Z"))),
+            Some(at("2024-05-01T10:11:12.000001Z"))
+        );
+        assert_eq!(
+            postgres_bound(Some(at("2024-05-01T10:11:12.000001Z"))),
+            Some(at("2024-05-01T10:11:12.000001Z"))
+        );
+        assert_eq!(sqlite_bound(None), None);
+    }
+
+    #[test]
+    fn a_sqlite_bound_beyond_year_9999_sorts_after_every_stored_time() {
+        let far = sqlite_bound(Some(at("9999-12-31T23:59:59.9999Z"))).expect("a bound");
+        assert!(far.as_str() > "9999-12-31T23:59:59.999Z");
+    }
 }

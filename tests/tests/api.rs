@@ -331,7 +331,112 @@ async fn queries_beyond_the_limits_are_refused_clearly(t: TestDb) {
     server.stop().await;
 }
 
+async fn an_auditor_reads_the_log_by_actor_and_time_page_by_page(t: TestDb) {
+    let start = t.with_programme().await;
+    let server = TestServer::start(&t).await;
+    let sanne = server
+        .client()
+        .with_token(&t.token("Sanne", Role::Secretary, None).await);
+    let anne_marie = server
+        .client()
+        .with_token(&t.token("Anne-Marie 't Hart", Role::Secretary, None).await);
+    let auditor = server
+        .client()
+        .with_token(&t.token("Aad", Role::Auditor, None).await);
+    for (who, title) in [
+        (&sanne, "Vaststellen programma"),
+        (&anne_marie, "Elf scholen"),
+        (&sanne, "Uitvoeringsprogramma"),
+        (&anne_marie, "Streefwaarden"),
+        (&sanne, "Wijkbudget Crabbehof"),
+    ] {
+        who.query(PROPOSE, proposal(title)).await.expect_ok();
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    let filtered = "query($after: Int, $first: Int, $actor: String, $from: DateTime, $to: DateTime) {
+        events(after: $after, first: $first, aggregateType: \"Decision\", actor: $actor, from: $from, to: $to) {
+            position recordedAt payload metadata
+        }
+    }";
+    let read = |variables: Value| {
+        let auditor = auditor.clone();
+        async move {
+            auditor.query(filtered, variables).await.expect_ok()["events"]
+                .as_array()
+                .cloned()
+                .expect("a list")
+        }
+    };
+    let positions = |events: &[Value]| -> Vec<i64> {
+        events
+            .iter()
+            .filter_map(|e| e["position"].as_i64())
+            .collect()
+    };
+
+    let by_sanne = read(json!({ "actor": "Sanne" })).await;
+    assert_eq!(positions(&by_sanne), vec![start + 1, start + 3, start + 5]);
+    assert!(by_sanne.iter().all(|e| e["metadata"]["actor"] == "Sanne"));
+    let by_anne_marie = read(json!({ "actor": "Anne-Marie 't Hart" })).await;
+    assert_eq!(positions(&by_anne_marie), vec![start + 2, start + 4]);
+
+    // Page by page: the last position of a page is where the next one starts.
+    let mut pages = Vec::new();
+    let mut after = 0;
+    loop {
+        let page = read(json!({ "actor": "Sanne", "first": 2, "after": after })).await;
+        if page.is_empty() {
+            break;
+        }
+        after = page
+            .last()
+            .and_then(|e| e["position"].as_i64())
+            .expect("a position");
+        pages.push(positions(&page));
+    }
+    assert_eq!(
+        pages,
+        vec![vec![start + 1, start + 3], vec![start + 5]],
+        "two pages of Sanne's proposals"
+    );
+
+    // From the second proposal's time (inclusive) to the fourth's (exclusive).
+    let all = read(json!({})).await;
+    assert_eq!(all.len(), 5);
+    let (second, fourth) = (all[1]["recordedAt"].clone(), all[3]["recordedAt"].clone());
+    let window = read(json!({ "from": second, "to": fourth })).await;
+    assert_eq!(positions(&window), vec![start + 2, start + 3]);
+    let window_by_sanne = read(json!({ "from": second, "to": fourth, "actor": "Sanne" })).await;
+    assert_eq!(positions(&window_by_sanne), vec![start + 3]);
+    assert_eq!(
+        read(json!({ "from": second, "to": second })).await,
+        Vec::<Value>::new()
+    );
+
+    let backwards = auditor
+        .query(filtered, json!({ "from": fourth, "to": second }))
+        .await;
+    assert_eq!(
+        backwards.error_codes(),
+        vec!["BAD_USER_INPUT"],
+        "{}",
+        backwards.body
+    );
+    assert_eq!(backwards.errors()[0]["extensions"]["field"], "to");
+    assert!(
+        backwards.errors()[0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("before `from`")),
+        "{}",
+        backwards.body
+    );
+    let not_a_time = auditor.query(filtered, json!({ "from": "gisteren" })).await;
+    assert!(!not_a_time.errors().is_empty(), "{}", not_a_time.body);
+    server.stop().await;
+}
+
 on_both_backends!(
+    an_auditor_reads_the_log_by_actor_and_time_page_by_page,
     queries_beyond_the_limits_are_refused_clearly,
     a_secretary_records_and_an_auditor_sees_who_did,
     without_a_valid_token_nothing_is_recorded,

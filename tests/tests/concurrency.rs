@@ -113,6 +113,7 @@ async fn twenty_clients_spend_from_one_allocation_without_losing_a_cent(t: TestD
             &store::LogFilter {
                 aggregate_type: Some("Fund".into()),
                 aggregate_id: Some(fund.clone()),
+                ..store::LogFilter::default()
             },
         )
         .await

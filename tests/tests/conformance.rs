@@ -436,7 +436,250 @@ async fn export_writes_every_column_and_reads_back_the_same(t: TestDb) {
     assert_eq!(lines, log[..2].to_vec());
 }
 
+fn as_actor(actor: &str) -> CommandContext {
+    CommandContext {
+        actor: actor.into(),
+        ..context()
+    }
+}
+
+async fn run_as(bus: &CommandBus, actor: &str, id: DecisionId, command: DecisionCommand) {
+    let name = command.name();
+    bus.execute::<Decision>(
+        &id.to_string(),
+        command,
+        name,
+        &bus.services(),
+        &as_actor(actor),
+    )
+    .await
+    .expect("the command is recorded");
+}
+
+/// What a filter means, written out over the whole log: the reference the database must match.
+fn matches(event: &LoggedEvent, after: i64, filter: &LogFilter) -> bool {
+    event.position > after
+        && filter
+            .aggregate_type
+            .as_ref()
+            .is_none_or(|t| &event.aggregate_type == t)
+        && filter
+            .aggregate_id
+            .as_ref()
+            .is_none_or(|id| &event.aggregate_id == id)
+        && filter
+            .actor
+            .as_deref()
+            .is_none_or(|a| event.meta("actor") == Some(a))
+        && filter.from.is_none_or(|from| event.recorded_at >= from)
+        && filter.to.is_none_or(|to| event.recorded_at < to)
+}
+
+fn positions(events: &[LoggedEvent]) -> Vec<i64> {
+    events.iter().map(|e| e.position).collect()
+}
+
+/// Reads every event the filter takes, `page` at a time, continuing after the last position.
+async fn read_in_pages(db: &Database, filter: &LogFilter, page: u32) -> Vec<LoggedEvent> {
+    let mut out: Vec<LoggedEvent> = Vec::new();
+    loop {
+        let after = out.last().map_or(0, |e| e.position);
+        let next = db.read_log(after, page, filter).await.expect("read a page");
+        let done = next.len() < page as usize;
+        out.extend(next);
+        if done {
+            return out;
+        }
+    }
+}
+
+async fn the_log_is_read_by_actor_and_time_with_the_other_filters(t: TestDb) {
+    const SANNE: &str = "Sanne de Secretaris";
+    // A quote in a name must reach the database as a value, never as SQL.
+    const ANNE_MARIE: &str = "Anne-Marie 't Hart";
+    let start = t.with_programme().await;
+    let bus = CommandBus::new(t.db.clone());
+    let ids: Vec<DecisionId> = (0..4)
+        .map(|_| DecisionId::from_uuid(Uuid::new_v4()))
+        .collect();
+    // Three rounds, far enough apart that each starts at a later recorded time on both backends.
+    run_as(
+        &bus,
+        SANNE,
+        ids[0],
+        propose(ids[0], "Vaststellen programma"),
+    )
+    .await;
+    run_as(&bus, SANNE, ids[1], propose(ids[1], "Uitvoeringsprogramma")).await;
+    tokio::time::sleep(Duration::from_millis(25)).await;
+    run_as(&bus, ANNE_MARIE, ids[2], propose(ids[2], "Elf scholen")).await;
+    run_as(&bus, ANNE_MARIE, ids[0], adopt()).await;
+    tokio::time::sleep(Duration::from_millis(25)).await;
+    run_as(&bus, SANNE, ids[1], adopt()).await;
+    run_as(&bus, SANNE, ids[3], propose(ids[3], "Streefwaarden")).await;
+
+    let log = whole_log(&t.db).await;
+    assert_eq!(log.len() as i64, start + 6);
+    let round_two = &log[start as usize + 2];
+    let round_three = &log[start as usize + 4];
+    assert!(round_two.recorded_at > log[start as usize + 1].recorded_at);
+    assert!(round_three.recorded_at > log[start as usize + 3].recorded_at);
+    let (b, c) = (round_two.recorded_at, round_three.recorded_at);
+    let nano = chrono::TimeDelta::nanoseconds(1);
+    let filter = LogFilter::default;
+
+    let cases: Vec<(&str, i64, LogFilter, Option<Vec<i64>>)> = vec![
+        ("nothing", 0, filter(), Some(positions(&log))),
+        (
+            "actor",
+            0,
+            LogFilter {
+                actor: Some(ANNE_MARIE.into()),
+                ..filter()
+            },
+            Some(vec![start + 3, start + 4]),
+        ),
+        (
+            "other actor",
+            0,
+            LogFilter {
+                actor: Some(SANNE.into()),
+                ..filter()
+            },
+            Some(vec![start + 1, start + 2, start + 5, start + 6]),
+        ),
+        (
+            "actor is exact, not a prefix",
+            0,
+            LogFilter {
+                actor: Some("Sanne".into()),
+                ..filter()
+            },
+            Some(vec![]),
+        ),
+        (
+            "from is inclusive",
+            0,
+            LogFilter {
+                from: Some(b),
+                ..filter()
+            },
+            Some(vec![start + 3, start + 4, start + 5, start + 6]),
+        ),
+        (
+            "to is exclusive",
+            0,
+            LogFilter {
+                to: Some(b),
+                ..filter()
+            },
+            Some((1..=start + 2).collect()),
+        ),
+        (
+            "from and to",
+            0,
+            LogFilter {
+                from: Some(b),
+                to: Some(c),
+                ..filter()
+            },
+            Some(vec![start + 3, start + 4]),
+        ),
+        (
+            "from just after an event's time",
+            0,
+            LogFilter {
+                from: Some(b + nano),
+                ..filter()
+            },
+            None,
+        ),
+        (
+            "to just after an event's time",
+            0,
+            LogFilter {
+                to: Some(b + nano),
+                ..filter()
+            },
+            None,
+        ),
+        (
+            "actor, type and from",
+            0,
+            LogFilter {
+                actor: Some(SANNE.into()),
+                aggregate_type: Some("Decision".into()),
+                from: Some(b),
+                ..filter()
+            },
+            Some(vec![start + 5, start + 6]),
+        ),
+        (
+            "actor and aggregate",
+            0,
+            LogFilter {
+                actor: Some(ANNE_MARIE.into()),
+                aggregate_id: Some(ids[0].to_string()),
+                ..filter()
+            },
+            Some(vec![start + 4]),
+        ),
+        (
+            "every filter and after",
+            start + 2,
+            LogFilter {
+                aggregate_type: Some("Decision".into()),
+                aggregate_id: Some(ids[1].to_string()),
+                actor: Some(SANNE.into()),
+                from: Some(log[0].recorded_at),
+                to: Some(c + chrono::TimeDelta::seconds(1)),
+            },
+            Some(vec![start + 5]),
+        ),
+        (
+            "to before from",
+            0,
+            LogFilter {
+                from: Some(c),
+                to: Some(b),
+                ..filter()
+            },
+            Some(vec![]),
+        ),
+        (
+            "to equal to from",
+            0,
+            LogFilter {
+                from: Some(b),
+                to: Some(b),
+                ..filter()
+            },
+            Some(vec![]),
+        ),
+    ];
+    for (name, after, filter, want) in cases {
+        let reference: Vec<LoggedEvent> = log
+            .iter()
+            .filter(|e| matches(e, after, &filter))
+            .cloned()
+            .collect();
+        if let Some(want) = want {
+            assert_eq!(positions(&reference), want, "{name}: the reference itself");
+        }
+        let got =
+            t.db.read_log(after, 1_000, &filter)
+                .await
+                .expect("read the log");
+        assert_eq!(got, reference, "{name}");
+        if after == 0 {
+            let paged = read_in_pages(&t.db, &filter, 2).await;
+            assert_eq!(paged, reference, "{name}, read two at a time");
+        }
+    }
+}
+
 on_both_backends!(
+    the_log_is_read_by_actor_and_time_with_the_other_filters,
     events_are_appended_and_loaded_back,
     concurrent_commands_on_one_aggregate_give_one_success_and_one_conflict,
     concurrent_writers_in_two_processes_keep_one_gapless_order,

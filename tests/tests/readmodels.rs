@@ -323,6 +323,7 @@ async fn public_reading_shows_what_the_alliance_publishes_and_nothing_else(t: Te
     let anonymous = server.client();
     for published in [
         "{ programme(id: \"dordt-west\") { name } }",
+        "{ programmes { nodes { name } } }",
         "{ decisions(programmeId: \"dordt-west\") { nodes { title } } }",
         "{ targets(programmeId: \"dordt-west\") { nodes { key } } }",
         "{ measurements(programmeId: \"dordt-west\") { nodes { value } } }",
@@ -356,7 +357,120 @@ async fn public_reading_shows_what_the_alliance_publishes_and_nothing_else(t: Te
     server.stop().await;
 }
 
+async fn every_programme_is_listed_by_name_and_as_of_a_time(t: TestDb) {
+    let server = TestServer::start(&t).await;
+    let secretary = server
+        .client()
+        .with_token(&t.token("Sanne", Role::Secretary, None).await);
+    let rijk = server
+        .client()
+        .with_token(&t.token("Rijk", Role::Rijk, None).await);
+    let establish =
+        "mutation($input: EstablishProgrammeInput!) { establishProgramme(input: $input) { id } }";
+    secretary
+        .query(
+            establish,
+            json!({ "input": {
+                "programmeId": "dordt-west", "name": "Nationaal Programma Dordt West",
+                "municipalityCode": "GM0505",
+                "nationalProgramme": "Nationaal Programma Leefbaarheid en Veiligheid",
+                "firstYear": 2023, "lastYear": 2043,
+                "ambition": "We groeien met Dordt West naar het Dordts gemiddelde.",
+            }}),
+        )
+        .await
+        .expect_ok();
+    secretary
+        .query(
+            "mutation { addArea(input: { programmeId: \"dordt-west\", areaId: \"nederland\", name: \"Nederland\", kind: LAND, cbsCode: \"NL01\" }) { id } }",
+            json!({}),
+        )
+        .await
+        .expect_ok();
+    let before_second = now(&rijk).await;
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    secretary
+        .query(
+            establish,
+            json!({ "input": {
+                "programmeId": "zaandam-oost", "name": "Aanpak Zaandam Oost",
+                "municipalityCode": "GM0479",
+                "nationalProgramme": "Nationaal Programma Leefbaarheid en Veiligheid",
+                "firstYear": 2024, "lastYear": 2040,
+            }}),
+        )
+        .await
+        .expect_ok();
+
+    let query = "query($asOf: DateTime, $first: Int, $after: String) {
+        programmes(asOf: $asOf, first: $first, after: $after) {
+            nodes { id name municipalityCode nationalProgramme period { first last } ambition areas { id name kind } }
+            pageInfo { hasNextPage endCursor }
+        } }";
+    let all = rijk.query(query, json!({})).await.expect_ok()["programmes"].clone();
+    assert_eq!(
+        all["nodes"],
+        json!([
+            {
+                "id": "zaandam-oost", "name": "Aanpak Zaandam Oost", "municipalityCode": "GM0479",
+                "nationalProgramme": "Nationaal Programma Leefbaarheid en Veiligheid",
+                "period": { "first": 2024, "last": 2040 }, "ambition": "", "areas": [],
+            },
+            {
+                "id": "dordt-west", "name": "Nationaal Programma Dordt West",
+                "municipalityCode": "GM0505",
+                "nationalProgramme": "Nationaal Programma Leefbaarheid en Veiligheid",
+                "period": { "first": 2023, "last": 2043 },
+                "ambition": "We groeien met Dordt West naar het Dordts gemiddelde.",
+                "areas": [{ "id": "nederland", "name": "Nederland", "kind": "LAND" }],
+            },
+        ]),
+        "by name, not by id or by when they were recorded"
+    );
+    assert_eq!(all["pageInfo"]["hasNextPage"], false);
+
+    let first_page =
+        rijk.query(query, json!({ "first": 1 })).await.expect_ok()["programmes"].clone();
+    assert_eq!(first_page["nodes"][0]["id"], "zaandam-oost");
+    assert_eq!(first_page["pageInfo"]["hasNextPage"], true);
+    let second_page = rijk
+        .query(
+            query,
+            json!({ "first": 1, "after": first_page["pageInfo"]["endCursor"] }),
+        )
+        .await
+        .expect_ok()["programmes"]
+        .clone();
+    assert_eq!(second_page["nodes"][0]["id"], "dordt-west");
+    assert_eq!(second_page["pageInfo"]["hasNextPage"], false);
+
+    let then = rijk
+        .query(query, json!({ "asOf": before_second }))
+        .await
+        .expect_ok()["programmes"]
+        .clone();
+    let ids: Vec<&str> = then["nodes"]
+        .as_array()
+        .expect("a list")
+        .iter()
+        .filter_map(|p| p["id"].as_str())
+        .collect();
+    assert_eq!(ids, vec!["dordt-west"], "only the first existed then");
+    assert_eq!(then["nodes"][0]["areas"][0]["name"], "Nederland");
+    let long_ago = rijk
+        .query(query, json!({ "asOf": "2020-01-01T00:00:00Z" }))
+        .await
+        .expect_ok();
+    assert_eq!(long_ago["programmes"]["nodes"], json!([]));
+
+    let anonymous = server.client();
+    let reply = anonymous.query(query, json!({})).await;
+    assert_eq!(reply.error_codes(), vec!["UNAUTHENTICATED"]);
+    server.stop().await;
+}
+
 on_both_backends!(
+    every_programme_is_listed_by_name_and_as_of_a_time,
     public_reading_shows_what_the_alliance_publishes_and_nothing_else,
     interventions_and_resident_input_are_listed_per_area_and_theme,
     the_budget_sums_by_funder_pillar_and_year,

@@ -48,7 +48,9 @@ pub struct LogQuery;
 
 #[Object]
 impl LogQuery {
-    /// Events after a position, in position order (auditor and admin only).
+    /// Events after a position, in position order (auditor and admin only), narrowed by the
+    /// filters given (all must match). To read on, pass the position of the last event
+    /// returned as `after`; a page shorter than `first` means no more events match yet.
     async fn events(
         &self,
         ctx: &Context<'_>,
@@ -57,8 +59,20 @@ impl LogQuery {
         )]
         after: Option<i64>,
         #[graphql(desc = "How many events to return at most (default 100).")] first: Option<i32>,
+        #[graphql(desc = "Only events of this aggregate type, e.g. `Decision` or `Fund`.")]
         aggregate_type: Option<String>,
+        #[graphql(desc = "Only events of the record with this id, e.g. a decision's UUID.")]
         aggregate_id: Option<String>,
+        #[graphql(
+            desc = "Only events recorded by this actor: the exact actor name of the token that recorded them, as in `metadata.actor`."
+        )]
+        actor: Option<String>,
+        #[graphql(desc = "Only events recorded at or after this instant (RFC 3339; inclusive).")]
+        from: Option<DateTime<Utc>>,
+        #[graphql(
+            desc = "Only events recorded before this instant (RFC 3339; exclusive, so consecutive ranges do not overlap). Must not be before `from`; equal to `from` gives no events."
+        )]
+        to: Option<DateTime<Utc>>,
     ) -> Result<Vec<LoggedEventObject>> {
         require_log_reader(ctx)?;
         let limits = &state(ctx).limits;
@@ -74,9 +88,21 @@ impl LogQuery {
             )
             .into());
         }
+        if let (Some(from), Some(to)) = (from, to) {
+            if to < from {
+                return Err(ApiError::bad_input(
+                    "to",
+                    format!("must not be before `from` ({})", from.to_rfc3339()),
+                )
+                .into());
+            }
+        }
         let filter = LogFilter {
             aggregate_type,
             aggregate_id,
+            actor,
+            from,
+            to,
         };
         let events = state(ctx)
             .db

@@ -1,5 +1,6 @@
 //! Programmes: their texts, areas, pillars, indicators and execution programmes.
 
+use async_graphql::connection::Connection;
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 use domain::ids::{AreaId, ExecutionProgrammeId, IndicatorKey, PillarId, ProgrammeId};
@@ -12,7 +13,8 @@ use domain::programme::{
 };
 
 use super::input::{self, slug, slugs};
-use super::{load, record};
+use super::page::page;
+use super::{load, position_of, record, state};
 use crate::auth::{require_reader, require_recorder};
 use crate::ApiError;
 
@@ -313,6 +315,34 @@ impl ProgrammeQuery {
         let id = slug("id", &id, ProgrammeId::parse)?;
         let programme: Programme = load(ctx, id.as_str(), as_of).await?;
         Ok(programme.state().cloned().map(ProgrammeObject))
+    }
+
+    /// Every programme in the ledger, in order of name and then id; the cursor is the id.
+    async fn programmes(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "The state as recorded up to and including this instant (RFC 3339); now when left out."
+        )]
+        as_of: Option<DateTime<Utc>>,
+        after: Option<String>,
+        first: Option<i32>,
+    ) -> Result<Connection<String, ProgrammeObject>> {
+        require_reader(ctx)?;
+        let mut found: Vec<ProgrammeState> = {
+            let models = state(ctx).projection.read().await;
+            let at = position_of(&models, as_of);
+            models
+                .all_programmes(at)
+                .filter_map(|r| r.state.state().cloned())
+                .collect()
+        };
+        found.sort_by(|a, b| (&a.name, a.id.as_str()).cmp(&(&b.name, b.id.as_str())));
+        let items = found
+            .into_iter()
+            .map(|p| (p.id.to_string(), ProgrammeObject(p)))
+            .collect();
+        Ok(page(ctx, items, after, first)?)
     }
 }
 
