@@ -15,20 +15,53 @@ use uuid::Uuid;
 ///
 /// With no command, `serve` runs: the GraphQL API on http://127.0.0.1:8080/graphql, on a SQLite
 /// file in the working folder unless --database-url names another database.
+///
+/// Every option can also be set by the environment variable shown beside it.
 #[derive(Debug, Parser)]
 #[command(name = "alliance-ledger", version, propagate_version = true)]
 pub struct Cli {
-    /// The database holding the ledger: postgres://USER@HOST/DB, or sqlite://PATH (created when
-    /// missing).
-    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
-    database_url: String,
+    /// The database holding the ledger: postgres://USER:PASSWORD@HOST:PORT/DB, or sqlite://PATH
+    /// (created when missing). Without this option or its variable, DATABASE_URL is used, else
+    /// sqlite://alliance-ledger.db in the working folder.
+    #[arg(
+        long,
+        env = "ALLIANCE_LEDGER_DATABASE_URL",
+        hide_env_values = true,
+        global = true,
+        value_name = "URL"
+    )]
+    database_url: Option<String>,
 
-    /// Log lines as JSON (for log collectors) instead of text.
-    #[arg(long, env = "ALLIANCE_LEDGER_LOG_JSON", global = true)]
+    /// How log lines are written to standard error: text for people, json (one object a line,
+    /// with the request id and the other fields of its span) for log collectors.
+    #[arg(
+        long,
+        env = "ALLIANCE_LEDGER_LOG_FORMAT",
+        value_enum,
+        default_value_t = LogFormat::Text,
+        global = true
+    )]
+    log_format: LogFormat,
+
+    /// Which log lines to write, as a tracing filter: a level (error, warn, info, debug, trace)
+    /// and per-module levels, e.g. `info,api=debug`. Without this option or its variable,
+    /// RUST_LOG is used, else `info`.
+    #[arg(long, env = "ALLIANCE_LEDGER_LOG", global = true, value_name = "FILTER", value_parser = parse_log_filter)]
+    log: Option<String>,
+
+    /// The same as --log-format json.
+    #[arg(long, env = "ALLIANCE_LEDGER_LOG_JSON", global = true, hide = true)]
     log_json: bool,
 
     #[command(subcommand)]
     command: Option<Command>,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Subcommand)]
@@ -123,6 +156,16 @@ struct ServeArgs {
     /// Do not start from a snapshot: fold the whole log (snapshots are still written).
     #[arg(long, env = "ALLIANCE_LEDGER_IGNORE_SNAPSHOTS")]
     ignore_snapshots: bool,
+    /// Answer GET /metrics only to scrapers that send this bearer token (without it /metrics
+    /// is open to anyone who reaches the listener).
+    #[arg(
+        long,
+        env = "ALLIANCE_LEDGER_METRICS_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN",
+        value_parser = clap::builder::NonEmptyStringValueParser::new()
+    )]
+    metrics_token: Option<String>,
 }
 
 impl ServeArgs {
@@ -170,6 +213,12 @@ struct ExportArgs {
     until: Option<i64>,
 }
 
+fn parse_log_filter(s: &str) -> Result<String, String> {
+    tracing_subscriber::EnvFilter::try_new(s)
+        .map(|_| s.to_owned())
+        .map_err(|e| format!("not a log filter ({e}); e.g. info, or warn,api=debug"))
+}
+
 fn parse_role(s: &str) -> Result<Role, String> {
     s.parse()
         .map_err(|e: domain::access::UnknownRole| e.to_string())
@@ -178,7 +227,12 @@ fn parse_role(s: &str) -> Result<Role, String> {
 /// Parses the command line, runs the command, and turns any error into a message and exit code.
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing(cli.log_json);
+    let format = if cli.log_json {
+        LogFormat::Json
+    } else {
+        cli.log_format
+    };
+    init_tracing(format, cli.log.as_deref());
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -198,21 +252,40 @@ pub fn run() -> ExitCode {
     }
 }
 
-fn init_tracing(json: bool) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+/// Logs to standard error with the filter from --log (already checked), else RUST_LOG, else
+/// `info`.
+fn init_tracing(format: LogFormat, filter: Option<&str>) {
+    use tracing_subscriber::EnvFilter;
+    let filter = match filter {
+        Some(filter) => EnvFilter::new(filter),
+        None => match std::env::var(EnvFilter::DEFAULT_ENV) {
+            Ok(filter) => EnvFilter::try_new(&filter).unwrap_or_else(|e| {
+                eprintln!("warning: RUST_LOG={filter:?} is not a log filter ({e}); logging info");
+                EnvFilter::new("info")
+            }),
+            Err(_) => EnvFilter::new("info"),
+        },
+    };
+    use std::io::IsTerminal;
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
-    if json {
-        builder.json().init();
-    } else {
-        builder.init();
+    match format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
     }
 }
 
+/// The database named by --database-url or ALLIANCE_LEDGER_DATABASE_URL, else by
+/// DATABASE_URL, else the embedded default.
+fn database_url(flag: Option<String>) -> String {
+    flag.or_else(|| std::env::var("DATABASE_URL").ok().filter(|u| !u.is_empty()))
+        .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned())
+}
+
 async fn execute(cli: Cli) -> anyhow::Result<()> {
-    let url: DatabaseUrl = cli.database_url.parse()?;
+    let url: DatabaseUrl = database_url(cli.database_url).parse()?;
     match cli
         .command
         .unwrap_or(Command::Serve(ServeArgs::default_from_env()?))
@@ -360,6 +433,7 @@ async fn serve(url: &DatabaseUrl, args: ServeArgs) -> anyhow::Result<()> {
         max_body_bytes: args.max_body_bytes,
         request_timeout: std::time::Duration::from_secs(args.request_timeout_secs),
     };
+    state.metrics_token = args.metrics_token.as_deref().map(api::MetricsToken::new);
     let head = state.projection.position();
     tracing::info!(
         database = %url,

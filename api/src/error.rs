@@ -138,6 +138,18 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl From<projections::FeedError> for ApiError {
+    fn from(err: projections::FeedError) -> Self {
+        match err {
+            projections::FeedError::Store(e) => e.into(),
+            missing @ projections::FeedError::Missing { .. } => {
+                tracing::error!(error = %missing, "live updates stopped");
+                Self::Internal
+            }
+        }
+    }
+}
+
 impl ErrorExtensions for ApiError {
     fn extend(&self) -> async_graphql::Error {
         async_graphql::Error::new(self.message()).extend_with(|_, ext| {

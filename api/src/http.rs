@@ -2,20 +2,24 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use async_graphql::http::GraphiQLSource;
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
-use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
+use axum::extract::{Request, State, WebSocketUpgrade};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use tokio::net::TcpListener;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
+use tracing::Instrument;
 
 use crate::auth::RequestId;
+use crate::metrics::{route_label, Metrics};
 use crate::schema::{build_schema, LedgerSchema};
 use crate::{AppState, Auth};
 
@@ -47,14 +51,15 @@ impl Default for Limits {
 }
 
 #[derive(Clone)]
-struct Shared {
-    state: AppState,
-    schema: LedgerSchema,
+pub(crate) struct Shared {
+    pub(crate) state: AppState,
+    pub(crate) schema: LedgerSchema,
 }
 
 /// The ledger's HTTP routes over the given state.
 pub fn router(state: AppState) -> Router {
     let limits = state.limits.clone();
+    let metrics = state.metrics.clone();
     let shared = Shared {
         schema: build_schema(state.clone()),
         state,
@@ -62,16 +67,35 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/graphql", get(graphiql).post(graphql))
         .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics_text))
         .layer(RequestBodyLimitLayer::new(limits.max_body_bytes))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             limits.request_timeout,
         ))
+        // Outermost, so that it also sees the answers of the limits above.
+        .layer(middleware::from_fn_with_state(metrics, observe))
         .with_state(shared)
 }
 
-async fn graphiql() -> Html<String> {
-    Html(GraphiQLSource::build().endpoint("/graphql").finish())
+/// GraphiQL for a browser; GraphQL subscriptions for a websocket upgrade.
+async fn graphiql(
+    State(shared): State<Shared>,
+    Extension(id): Extension<RequestId>,
+    headers: HeaderMap,
+    websocket: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Response {
+    match websocket {
+        Ok(upgrade) => crate::websocket::upgrade(shared, upgrade, &headers, id.0).await,
+        Err(rejection) if headers.contains_key(header::UPGRADE) => rejection.into_response(),
+        Err(_) => Html(
+            GraphiQLSource::build()
+                .endpoint("/graphql")
+                .subscription_endpoint("/graphql")
+                .finish(),
+        )
+        .into_response(),
+    }
 }
 
 fn request_id(headers: &HeaderMap) -> String {
@@ -88,7 +112,10 @@ fn request_id(headers: &HeaderMap) -> String {
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
 }
 
-async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Auth, crate::ApiError> {
+pub(crate) async fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Auth, crate::ApiError> {
     let Some(value) = headers.get(axum::http::header::AUTHORIZATION) else {
         return Ok(Auth::Anonymous);
     };
@@ -106,35 +133,63 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Auth, cra
     })
 }
 
+/// Gives every request its id, runs it in a span with the id, method and route, logs its
+/// status and latency, counts it, and answers the id in `x-request-id`.
+async fn observe(State(metrics): State<Metrics>, mut request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let id = request_id(request.headers());
+    let method = request.method().clone();
+    let route = route_label(request.uri().path());
+    let span = tracing::info_span!(
+        "request",
+        request_id = %id,
+        method = %method,
+        route,
+        status = tracing::field::Empty,
+        ms = tracing::field::Empty,
+    );
+    request.extensions_mut().insert(RequestId(id.clone()));
+    let response = next.run(request).instrument(span.clone()).await;
+    let elapsed = started.elapsed();
+    let status = response.status().as_u16();
+    let ms = elapsed.as_millis() as u64;
+    span.record("status", status);
+    span.record("ms", ms);
+    metrics.http_request(&method, route, status, elapsed);
+    // The line's status and latency are the span's.
+    span.in_scope(|| {
+        if response.status().is_server_error() {
+            tracing::warn!("request");
+        } else if matches!(route, "/healthz" | "/metrics") {
+            // Probes and scrapes come every few seconds.
+            tracing::debug!("request");
+        } else {
+            tracing::info!("request");
+        }
+    });
+    with_request_id(response, &id)
+}
+
 async fn graphql(
     State(shared): State<Shared>,
+    Extension(id): Extension<RequestId>,
     headers: HeaderMap,
     request: GraphQLRequest,
 ) -> Response {
-    let id = request_id(&headers);
-    let span = tracing::info_span!("graphql", request_id = %id);
-    let _entered = span.enter();
     let auth = match authenticate(&shared.state, &headers).await {
         Ok(auth) => auth,
         Err(e) => {
+            shared.state.metrics.graphql_error(e.code());
             let mut server_error = async_graphql::ServerError::new(e.message(), None);
             server_error.extensions = async_graphql::Error::from(e).extensions;
             let response = async_graphql::Response::from_errors(vec![server_error]);
-            return with_request_id(GraphQLResponse::from(response).into_response(), &id);
+            return GraphQLResponse::from(response).into_response();
         }
     };
-    let request = request.into_inner().data(auth).data(RequestId(id.clone()));
-    let mut response = shared.schema.execute(request).await;
-    for error in &mut response.errors {
-        // Errors of the ledger carry their code; the rest come from parsing and validating the
-        // request against the schema (a malformed query, a wrong scalar, a limit exceeded).
-        let extensions = error.extensions.get_or_insert_with(Default::default);
-        if extensions.get("code").is_none() {
-            extensions.set("code", "BAD_USER_INPUT");
-        }
-    }
-    let response: GraphQLResponse = response.into();
-    with_request_id(response.into_response(), &id)
+    // Every error in the response has its code: the schema's extension gives codeless ones
+    // theirs (see `error::ensure_code`) and counts them.
+    let request = request.into_inner().data(auth).data(id);
+    GraphQLResponse::from(shared.schema.execute(request).await).into_response()
 }
 
 fn with_request_id(mut response: Response, id: &str) -> Response {
@@ -142,6 +197,24 @@ fn with_request_id(mut response: Response, id: &str) -> Response {
         response.headers_mut().insert("x-request-id", value);
     }
     response
+}
+
+/// The metrics in the Prometheus text format; with a metrics token set, only for a client that
+/// sends it as its bearer token.
+async fn metrics_text(State(shared): State<Shared>, headers: HeaderMap) -> Response {
+    let state = &shared.state;
+    if let Some(token) = &state.metrics_token {
+        if !token.accepts(headers.get(header::AUTHORIZATION)) {
+            return (
+                StatusCode::UNAUTHORIZED,
+                [(header::WWW_AUTHENTICATE, "Bearer")],
+                "GET /metrics needs the metrics token: send Authorization: Bearer <token>\n",
+            )
+                .into_response();
+        }
+    }
+    let text = state.metrics.encode(&state.db, &state.projection).await;
+    ([(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)], text).into_response()
 }
 
 async fn healthz(State(shared): State<Shared>) -> Response {

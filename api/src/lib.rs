@@ -1,17 +1,21 @@
-//! The alliance ledger's HTTP surface: GraphQL on `/graphql` (GraphiQL on `GET /graphql`) and
-//! a health check on `/healthz`. A library, so that the binary and the tests serve the same
+//! The alliance ledger's HTTP surface: GraphQL on `/graphql` (GraphiQL on `GET /graphql`), a
+//! health check on `/healthz` and metrics on `/metrics`. A library, so that the binary and the tests serve the same
 //! router over real HTTP.
 
 mod auth;
 mod error;
 mod http;
+mod metrics;
 mod schema;
+mod websocket;
 
 pub use auth::Auth;
 pub use error::ApiError;
 pub use http::{router, serve, serve_on, Limits, ServeError};
+pub use metrics::{Metrics, MetricsToken};
 pub use schema::{build_schema, sdl, LedgerSchema};
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use projections::snapshot::{self, SnapshotPolicy, SnapshotWriter};
@@ -32,6 +36,10 @@ pub struct AppState {
     pub public_read: bool,
     /// How the read models were built at start (from a snapshot or not, events folded).
     pub startup: Startup,
+    /// What this server counts, for `GET /metrics`; the command bus reports to it.
+    pub metrics: Metrics,
+    /// When set, `GET /metrics` answers only a client that sends this bearer token.
+    pub metrics_token: Option<MetricsToken>,
 }
 
 /// How this server's read models were built at start.
@@ -108,7 +116,8 @@ impl AppState {
         } else {
             LedgerState::default()
         };
-        let bus = CommandBus::new(db.clone());
+        let metrics = Metrics::new();
+        let bus = CommandBus::new(db.clone()).with_observer(Arc::new(metrics.clone()));
         let (projector, projection) = Projector::new(db.clone(), initial, bus.commit_signal());
         startup.events_folded = projector.catch_up().await?;
         startup.position = projection.position();
@@ -146,6 +155,8 @@ impl AppState {
                 limits: Limits::default(),
                 public_read: false,
                 startup,
+                metrics,
+                metrics_token: None,
             },
             ProjectorTask {
                 stop,

@@ -12,6 +12,7 @@
 
 pub mod budget;
 mod event;
+mod feed;
 pub mod monitor;
 pub mod notary;
 mod projector;
@@ -21,6 +22,7 @@ mod state;
 mod versioned;
 
 pub use event::{DecodeError, LedgerEvent};
+pub use feed::{AppliedEvent, EventFeed, FeedError};
 pub use projector::{Projection, Projector, ProjectorError};
 pub use replay::{replay, Until};
 pub use snapshot::{SnapshotPolicy, SnapshotWriter, SNAPSHOT_FORMAT};

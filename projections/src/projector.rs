@@ -5,8 +5,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use store::{Database, LogFilter, Position, StoreError};
-use tokio::sync::{watch, Notify, RwLock};
+use tokio::sync::{broadcast, watch, Notify, RwLock};
 
+use crate::feed::{AppliedEvent, EventFeed, ANNOUNCED};
 use crate::state::FoldError;
 use crate::LedgerState;
 
@@ -29,8 +30,11 @@ pub enum ProjectorError {
 /// The shared, always consistent read side: readers see the state after whole events only.
 #[derive(Debug, Clone)]
 pub struct Projection {
+    db: Database,
     state: Arc<RwLock<LedgerState>>,
     position: watch::Receiver<Position>,
+    /// Where the projector announces each event it folded; gone once it stopped.
+    announced: broadcast::WeakSender<Arc<AppliedEvent>>,
 }
 
 impl Projection {
@@ -52,6 +56,13 @@ impl Projection {
             .await
             .is_ok_and(|r| r.is_ok())
     }
+
+    /// The events the read models take in from now on (after `after` when given, including
+    /// those already folded), each handed out once the state includes it, in position order.
+    pub fn feed(&self, after: Option<Position>) -> EventFeed {
+        let announced = self.announced.upgrade().map(|tx| tx.subscribe());
+        EventFeed::new(self.db.clone(), self.clone(), announced, after)
+    }
 }
 
 /// Keeps a [`LedgerState`] up to date with the log.
@@ -61,6 +72,7 @@ pub struct Projector {
     state: Arc<RwLock<LedgerState>>,
     position: watch::Sender<Position>,
     wake: Arc<Notify>,
+    announce: broadcast::Sender<Arc<AppliedEvent>>,
 }
 
 impl Projector {
@@ -69,9 +81,12 @@ impl Projector {
     pub fn new(db: Database, initial: LedgerState, wake: Arc<Notify>) -> (Self, Projection) {
         let (tx, rx) = watch::channel(initial.position());
         let state = Arc::new(RwLock::new(initial));
+        let (announce, _) = broadcast::channel(ANNOUNCED);
         let projection = Projection {
+            db: db.clone(),
             state: state.clone(),
             position: rx,
+            announced: announce.downgrade(),
         };
         (
             Self {
@@ -79,6 +94,7 @@ impl Projector {
                 state,
                 position: tx,
                 wake,
+                announce,
             },
             projection,
         )
@@ -105,6 +121,16 @@ impl Projector {
             let reached = state.position();
             drop(state);
             self.position.send_replace(reached);
+            // Announced after the position moved: a reader that starts listening after this
+            // check reads the new position, so it misses none of these events.
+            if self.announce.receiver_count() > 0 {
+                let state = self.state.read().await;
+                for event in &batch {
+                    let _ = self
+                        .announce
+                        .send(Arc::new(AppliedEvent::new(event, &state)));
+                }
+            }
         }
     }
 

@@ -7,6 +7,7 @@ use domain::alliance::Alliance;
 use domain::budget::Fund;
 use domain::commitment::Commitment;
 use domain::decision::Decision;
+use domain::ids::ProgrammeId;
 use domain::intervention::Intervention;
 use domain::measurement::Measurement;
 use domain::metadata;
@@ -285,6 +286,42 @@ impl LedgerState {
         self.interventions
             .get(id)
             .and_then(Versioned::first_position)
+    }
+
+    /// The programme a record belongs to, by its aggregate type and id, as its own state names
+    /// it: a programme is its own, every other record is created within one and never moves.
+    /// `None` for a record the state does not hold.
+    pub fn programme_of(&self, aggregate_type: &str, aggregate_id: &str) -> Option<&ProgrammeId> {
+        fn latest<'a, A: Clone>(records: &'a Records<A>, id: &str) -> Option<&'a A> {
+            records.get(id).and_then(Versioned::latest)
+        }
+        let id = aggregate_id;
+        match aggregate_type {
+            t if t == Programme::TYPE => latest(&self.programmes, id)?.state().map(|s| &s.id),
+            t if t == Alliance::TYPE => latest(&self.alliances, id)?
+                .state()
+                .map(|s| &s.programme_id),
+            t if t == Decision::TYPE => latest(&self.decisions, id)?
+                .state()
+                .map(|s| &s.programme_id),
+            t if t == Fund::TYPE => latest(&self.funds, id)?.state().map(|s| &s.programme_id),
+            t if t == Commitment::TYPE => latest(&self.commitments, id)?
+                .state()
+                .map(|s| &s.programme_id),
+            t if t == Target::TYPE => latest(&self.targets, id)?
+                .state()
+                .map(|s| &s.key.programme_id),
+            t if t == Measurement::TYPE => latest(&self.measurements, id)?
+                .state()
+                .map(|s| &s.key.programme_id),
+            t if t == Intervention::TYPE => latest(&self.interventions, id)?
+                .state()
+                .map(|s| &s.programme_id),
+            t if t == ResidentInput::TYPE => latest(&self.resident_inputs, id)?
+                .state()
+                .map(|s| &s.programme_id),
+            _ => None,
+        }
     }
 
     /// The events up to `at` that cite the decision.

@@ -161,3 +161,23 @@ fn events_citing_a_decision_are_its_consequences() {
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].event_type, "TargetWithdrawn");
 }
+
+#[test]
+fn a_record_names_its_programme_after_every_event_of_it() {
+    let (log, a, b) = two_decisions();
+    let state = fold(&log);
+    // `a` was withdrawn by an event that does not name the programme; its record still does.
+    for id in [&a, &b] {
+        assert_eq!(
+            state.programme_of("Decision", id).map(|p| p.as_str()),
+            Some("dordt-west")
+        );
+    }
+    assert_eq!(state.programme_of("Decision", "no-such-decision"), None);
+    assert_eq!(
+        state.programme_of("Fund", &a),
+        None,
+        "the type picks the records"
+    );
+    assert_eq!(state.programme_of("Unknown", &a), None);
+}

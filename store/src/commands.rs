@@ -1,6 +1,6 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Weak};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use cqrs_es::event_sink::EventSink;
 use cqrs_es::persist::PersistedEventStore;
@@ -65,6 +65,64 @@ pub enum CommandError<E: std::error::Error> {
     Internal(String),
 }
 
+/// How a command ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommandOutcome {
+    /// Its events were appended to the log.
+    Recorded,
+    /// It was accepted but changed nothing, so nothing was appended.
+    Unchanged,
+    /// Its idempotency key was in the log already for the same request: the first result was
+    /// answered and nothing was appended.
+    Replayed,
+    /// A rule of the aggregate refused it, or its idempotency key belonged to another request.
+    Refused,
+    /// Another writer changed the aggregate first on every attempt.
+    Conflict,
+    /// The database was unavailable, or something else went wrong.
+    Error,
+}
+
+impl CommandOutcome {
+    /// The outcome's name in logs and metrics: `recorded`, `unchanged`, `replayed`,
+    /// `refused`, `conflict` or `error`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Recorded => "recorded",
+            Self::Unchanged => "unchanged",
+            Self::Replayed => "replayed",
+            Self::Refused => "refused",
+            Self::Conflict => "conflict",
+            Self::Error => "error",
+        }
+    }
+
+    fn of_error<E: std::error::Error>(error: &CommandError<E>) -> Self {
+        match error {
+            CommandError::Domain(_) | CommandError::IdempotencyKeyReused => Self::Refused,
+            CommandError::Conflict => Self::Conflict,
+            CommandError::Unavailable(_) | CommandError::Internal(_) => Self::Error,
+        }
+    }
+}
+
+/// Hears how every command through a [`CommandBus`] ended, e.g. to count them. Called on the
+/// command's task; it must not block.
+pub trait CommandObserver: Send + Sync + std::fmt::Debug {
+    /// `command` (its domain name, e.g. `AllocateBudget`) ended with `outcome` after `elapsed`,
+    /// retries and waiting for its turn included.
+    fn command_finished(
+        &self,
+        command: &str,
+        context: &CommandContext,
+        outcome: CommandOutcome,
+        elapsed: Duration,
+    );
+
+    /// `command` met a conflict with another writer and is run again against the fresh state.
+    fn conflict_retried(&self, command: &str);
+}
+
 /// Runs commands against aggregates loaded from the event log, and appends their events.
 ///
 /// This is cqrs-es's command path (load, handle, commit) in plain event-store mode, without its
@@ -75,6 +133,7 @@ pub struct CommandBus {
     conflict_retries: u32,
     committed: Arc<Notify>,
     turns: Arc<AggregateTurns>,
+    observer: Option<Arc<dyn CommandObserver>>,
 }
 
 /// One turn at a time per aggregate within this process: commands on the same aggregate wait
@@ -110,7 +169,14 @@ impl CommandBus {
             conflict_retries: 8,
             committed: Arc::new(Notify::new()),
             turns: Arc::new(AggregateTurns::default()),
+            observer: None,
         }
+    }
+
+    /// Tells `observer` how every command ends, and of every conflict retry.
+    pub fn with_observer(mut self, observer: Arc<dyn CommandObserver>) -> Self {
+        self.observer = Some(observer);
+        self
     }
 
     /// Signalled after every commit through this bus: wakes this process's projector.
@@ -160,6 +226,32 @@ impl CommandBus {
         A: Aggregate + Clone,
         A::Command: Clone,
     {
+        let started = Instant::now();
+        let result = self
+            .run::<A>(aggregate_id, command, command_name, services, context)
+            .await;
+        if let Some(observer) = &self.observer {
+            let outcome = match &result {
+                Ok((_, outcome)) => *outcome,
+                Err(e) => CommandOutcome::of_error(e),
+            };
+            observer.command_finished(command_name, context, outcome, started.elapsed());
+        }
+        result.map(|(after, _)| after)
+    }
+
+    async fn run<A>(
+        &self,
+        aggregate_id: &str,
+        command: A::Command,
+        command_name: &str,
+        services: &A::Services,
+        context: &CommandContext,
+    ) -> Result<(A, CommandOutcome), CommandError<A::Error>>
+    where
+        A: Aggregate + Clone,
+        A::Command: Clone,
+    {
         let store = self.event_store::<A>();
         let metadata = context.metadata(command_name);
         let turn = self.turns.lock_for(format!("{}/{aggregate_id}", A::TYPE));
@@ -167,7 +259,7 @@ impl CommandBus {
         let mut attempt = 0;
         loop {
             if let Some(first) = self.earlier_result::<A>(context).await? {
-                return Ok(first);
+                return Ok((first, CommandOutcome::Replayed));
             }
             let mut loaded = store
                 .load_aggregate(aggregate_id)
@@ -182,15 +274,18 @@ impl CommandBus {
             let events = sink.collect().await;
             let after = loaded.aggregate.clone();
             if events.is_empty() {
-                return Ok(after);
+                return Ok((after, CommandOutcome::Unchanged));
             }
             match store.commit(events, loaded, metadata.clone()).await {
                 Ok(_) => {
                     self.committed.notify_one();
-                    return Ok(after);
+                    return Ok((after, CommandOutcome::Recorded));
                 }
                 Err(AggregateError::AggregateConflict) if attempt < self.conflict_retries => {
                     attempt += 1;
+                    if let Some(observer) = &self.observer {
+                        observer.conflict_retried(command_name);
+                    }
                     // Spread the retries of concurrent writers apart.
                     let jitter = rand::random::<u64>() % (2 << attempt.min(6));
                     tokio::time::sleep(Duration::from_millis(jitter)).await;

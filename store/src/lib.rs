@@ -18,7 +18,7 @@ mod snapshots;
 mod tokens;
 
 pub use audit_trail::StoredCheckpoint;
-pub use commands::{CommandBus, CommandContext, CommandError};
+pub use commands::{CommandBus, CommandContext, CommandError, CommandObserver, CommandOutcome};
 pub use database::{Backend, Database, DatabaseUrl, DEFAULT_DATABASE_URL};
 pub use error::StoreError;
 pub use log::{ExportError, LogFilter, LoggedEvent, PgListener, Position};

@@ -170,3 +170,135 @@ async fn with_no_arguments_it_serves_sqlite_in_the_working_folder() {
     assert!(!out.status.success());
     assert!(stderr(&out).contains("already in use"), "{}", stderr(&out));
 }
+
+/// The options of a `--help` text: each option's name (without `--`) and its whole text.
+fn options_of(help: &str) -> Vec<(String, String)> {
+    let mut options: Vec<(String, String)> = Vec::new();
+    for line in help.lines() {
+        let trimmed = line.trim_start();
+        let flag = trimmed
+            .split_once(", ")
+            .filter(|(short, _)| short.starts_with('-') && short.len() == 2)
+            .map_or(trimmed, |(_, long)| long);
+        match flag.strip_prefix("--") {
+            Some(rest) if line.starts_with("  ") => {
+                let name = rest.split([' ', '<']).next().unwrap_or_default();
+                options.push((name.to_owned(), trimmed.to_owned()));
+            }
+            _ => {
+                if let Some((_, text)) = options.last_mut() {
+                    text.push(' ');
+                    text.push_str(line.trim());
+                }
+            }
+        }
+    }
+    options
+}
+
+#[test]
+fn serve_help_names_the_variable_of_every_option_and_hides_secrets() {
+    let out = Command::new(ledger_binary())
+        .env_remove("DATABASE_URL")
+        .env("ALLIANCE_LEDGER_METRICS_TOKEN", "scrape-secret")
+        .env(
+            "ALLIANCE_LEDGER_DATABASE_URL",
+            "postgres://ledger:geheim@db.example/ledger",
+        )
+        .args(["serve", "--help"])
+        .output()
+        .expect("run");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let help = stdout(&out);
+    let options = options_of(&help);
+    for (name, text) in &options {
+        if name == "help" || name == "version" {
+            continue;
+        }
+        let variable = format!(
+            "ALLIANCE_LEDGER_{}",
+            name.to_ascii_uppercase().replace('-', "_")
+        );
+        assert!(
+            text.contains(&format!("[env: {variable}="))
+                || text.contains(&format!("[env: {variable}]")),
+            "--{name} names its variable {variable}: {text}"
+        );
+    }
+    let names: Vec<&str> = options.iter().map(|(n, _)| n.as_str()).collect();
+    for expected in [
+        "database-url",
+        "listen",
+        "demo",
+        "public-read",
+        "log-format",
+        "log",
+        "max-query-depth",
+        "max-query-complexity",
+        "max-page-size",
+        "max-body-bytes",
+        "request-timeout-secs",
+        "snapshot-every-events",
+        "snapshot-interval-secs",
+        "snapshot-on-shutdown",
+        "snapshot-keep",
+        "ignore-snapshots",
+        "metrics-token",
+    ] {
+        assert!(
+            names.contains(&expected),
+            "serve --help lists --{expected}:\n{help}"
+        );
+    }
+    assert!(
+        !help.contains("scrape-secret"),
+        "the metrics token is never shown"
+    );
+    assert!(
+        !help.contains("geheim"),
+        "the database password is never shown"
+    );
+}
+
+#[test]
+fn bad_log_options_are_refused_by_name() {
+    let out = cli(None, &["--log", "info,api=loud", "migrate"]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("not a log filter"),
+        "{}",
+        stderr(&out)
+    );
+    let out = cli(None, &["serve", "--log-format", "yaml"]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(err.contains("text") && err.contains("json"), "{err}");
+}
+
+#[test]
+fn the_database_is_named_by_its_variable_before_database_url() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let ours = dir.path().join("ours.db");
+    let theirs = dir.path().join("theirs.db");
+    let migrate = |variables: &[(&str, String)]| {
+        let mut command = Command::new(ledger_binary());
+        command
+            .current_dir(dir.path())
+            .env_remove("DATABASE_URL")
+            .env_remove("ALLIANCE_LEDGER_DATABASE_URL");
+        for (name, value) in variables {
+            command.env(name, value);
+        }
+        let out = command.arg("migrate").output().expect("run");
+        assert!(out.status.success(), "{}", stderr(&out));
+    };
+    let url = |path: &std::path::Path| format!("sqlite://{}", path.display());
+    migrate(&[
+        ("ALLIANCE_LEDGER_DATABASE_URL", url(&ours)),
+        ("DATABASE_URL", url(&theirs)),
+    ]);
+    assert!(ours.exists() && !theirs.exists());
+    migrate(&[("DATABASE_URL", url(&theirs))]);
+    assert!(theirs.exists());
+    assert!(!dir.path().join("alliance-ledger.db").exists());
+}

@@ -10,6 +10,7 @@ mod decision;
 mod input;
 mod intervention;
 mod ledger;
+mod live;
 mod log;
 mod measurement;
 mod monitor;
@@ -19,7 +20,7 @@ mod resident_input;
 mod scalars;
 mod target;
 
-use async_graphql::{Context, EmptySubscription, MergedObject, Schema};
+use async_graphql::{Context, MergedObject, Schema};
 use chrono::{DateTime, Utc};
 use cqrs_es::Aggregate;
 use domain::reference::LedgerServices;
@@ -60,24 +61,33 @@ pub struct Mutation(
 );
 
 /// The ledger's GraphQL schema.
-pub type LedgerSchema = Schema<Query, Mutation, EmptySubscription>;
+pub type LedgerSchema = Schema<Query, Mutation, live::LiveSubscription>;
 
 /// Builds the schema over the shared state, with the state's limits.
 pub fn build_schema(state: AppState) -> LedgerSchema {
     let limits = state.limits.clone();
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
-        .limit_depth(limits.max_depth)
-        .limit_complexity(limits.max_complexity)
-        .data(state)
-        .finish()
+    Schema::build(
+        Query::default(),
+        Mutation::default(),
+        live::LiveSubscription,
+    )
+    .limit_depth(limits.max_depth)
+    .limit_complexity(limits.max_complexity)
+    .extension(state.metrics.graphql_extension())
+    .data(state)
+    .finish()
 }
 
 /// The schema in GraphQL's schema definition language, as served; committed at
 /// `docs/schema.graphql`.
 pub fn sdl() -> String {
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
-        .finish()
-        .sdl()
+    Schema::build(
+        Query::default(),
+        Mutation::default(),
+        live::LiveSubscription,
+    )
+    .finish()
+    .sdl()
 }
 
 #[cfg(test)]
