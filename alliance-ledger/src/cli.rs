@@ -73,8 +73,16 @@ enum Command {
     /// Create, list and revoke the bearer tokens that give people access.
     #[command(subcommand)]
     Token(TokenCommand),
-    /// Write the whole event log as JSON lines, one event a line with every column.
+    /// Write the whole event log as JSON lines, one event a line with every column and its leaf
+    /// hash; with --output, the signed checkpoints go beside it (<output>.checkpoints.jsonl).
     Export(ExportArgs),
+    /// Manage the key the ledger signs its checkpoints with.
+    #[command(subcommand)]
+    Key(KeyCommand),
+    /// Check that no event was changed, removed, inserted or reordered: the database's log (or,
+    /// with --export, an export offline) against the signed checkpoints. Exits 0 when all
+    /// holds, 1 naming the first position that fails.
+    Verify(VerifyArgs),
     /// Record the Dordt West demo programme into the database (skipping what is there already).
     Demo,
     /// Print the GraphQL schema (SDL) the server serves.
@@ -156,6 +164,26 @@ struct ServeArgs {
     /// Do not start from a snapshot: fold the whole log (snapshots are still written).
     #[arg(long, env = "ALLIANCE_LEDGER_IGNORE_SNAPSHOTS")]
     ignore_snapshots: bool,
+    /// The file holding the key to sign audit checkpoints with (from `key generate`). Without
+    /// one the log is still hashed and proofs are served, but no checkpoint is signed.
+    #[arg(long, env = "ALLIANCE_LEDGER_SIGNING_KEY_FILE", value_name = "FILE")]
+    signing_key_file: Option<PathBuf>,
+    /// Sign a checkpoint after this many new events.
+    #[arg(
+        long,
+        env = "ALLIANCE_LEDGER_CHECKPOINT_EVERY_EVENTS",
+        default_value_t = 1000,
+        value_name = "EVENTS"
+    )]
+    checkpoint_every_events: u64,
+    /// Sign a checkpoint at most this many seconds after the last one when there are new events.
+    #[arg(
+        long,
+        env = "ALLIANCE_LEDGER_CHECKPOINT_INTERVAL_SECS",
+        default_value_t = 60,
+        value_name = "SECONDS"
+    )]
+    checkpoint_interval_secs: u64,
     /// Answer GET /metrics only to scrapers that send this bearer token (without it /metrics
     /// is open to anyone who reaches the listener).
     #[arg(
@@ -201,6 +229,36 @@ enum TokenCommand {
         /// The token's id.
         id: Uuid,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum KeyCommand {
+    /// Make a new Ed25519 signing key, write it to a file readable only by its owner, and print
+    /// the public key to publish (e.g. in the minutes of the alliance).
+    Generate {
+        /// The key's name, which every checkpoint carries as its origin.
+        #[arg(long, default_value = "alliance-ledger")]
+        name: String,
+        /// Where to write the signing key (never overwritten).
+        #[arg(long, short)]
+        output: PathBuf,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+struct VerifyArgs {
+    /// The ledger's public key (`<name>+<id>+<key>`), or a file holding it.
+    #[arg(long, env = "ALLIANCE_LEDGER_PUBLIC_KEY")]
+    public_key: String,
+    /// Verify this export (from `alliance-ledger export`) instead of the database; needs
+    /// neither server nor database.
+    #[arg(long)]
+    export: Option<PathBuf>,
+    /// A checkpoint to verify against: a signed note as published, or an export's
+    /// checkpoints file. May be given more than once; with --export, the checkpoints file beside
+    /// the export is read too.
+    #[arg(long)]
+    checkpoint: Vec<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -299,6 +357,17 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Token(cmd) => token(&url, cmd).await,
         Command::Export(args) => export(&url, args).await,
+        Command::Key(KeyCommand::Generate { name, output }) => {
+            let public_key = crate::trail::generate_key(&name, &output)?;
+            eprintln!(
+                "wrote the signing key to {}; keep it secret, outside the database. Publish the \
+                 public key:",
+                output.display()
+            );
+            println!("{public_key}");
+            Ok(())
+        }
+        Command::Verify(args) => verify(&url, args).await,
         Command::Replay { until } => replay(&url, until.unwrap_or(projections::Until::End)).await,
         Command::Snapshot { keep } => snapshot(&url, keep).await,
         Command::Schema => {
@@ -423,8 +492,19 @@ async fn serve(url: &DatabaseUrl, args: ServeArgs) -> anyhow::Result<()> {
     if args.demo {
         alliance_ledger_demo(&db).await?;
     }
+    let signer = match &args.signing_key_file {
+        Some(path) => Some(crate::trail::read_signing_key(path)?),
+        None => None,
+    };
+    let audit = api::AuditConfig {
+        signer,
+        checkpoints: projections::notary::CheckpointPolicy {
+            every_events: args.checkpoint_every_events.max(1),
+            every: std::time::Duration::from_secs(args.checkpoint_interval_secs.max(1)),
+        },
+    };
     let (mut state, projector) =
-        api::AppState::start_with(db.clone(), args.snapshot_policy()).await?;
+        api::AppState::start_with_audit(db.clone(), args.snapshot_policy(), audit).await?;
     state.public_read = args.public_read;
     state.limits = api::Limits {
         max_depth: args.max_query_depth,
@@ -530,19 +610,50 @@ async fn export(url: &DatabaseUrl, args: ExportArgs) -> anyhow::Result<()> {
             let file =
                 File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
             let mut out = BufWriter::new(file);
-            let n = db.export(&mut out, args.until).await?;
+            let n = crate::trail::export_events(&db, &mut out, args.until).await?;
             out.into_inner()
                 .map_err(|e| e.into_error())
                 .and_then(|f| f.sync_all())
                 .with_context(|| format!("cannot write {}", path.display()))?;
+            let beside = crate::trail::checkpoints_path(path);
+            let checkpoints = crate::trail::export_checkpoints(&db, &beside, args.until).await?;
+            eprintln!("wrote {checkpoints} checkpoints to {}", beside.display());
             n
         }
         None => {
             let mut out = BufWriter::new(std::io::stdout().lock());
-            db.export(&mut out, args.until).await?
+            crate::trail::export_events(&db, &mut out, args.until).await?
         }
     };
     db.close().await;
     eprintln!("exported {count} events");
     Ok(())
+}
+
+async fn verify(url: &DatabaseUrl, args: VerifyArgs) -> anyhow::Result<()> {
+    let verifier = crate::trail::read_public_key(&args.public_key)?;
+    let mut checkpoints = Vec::new();
+    for path in &args.checkpoint {
+        checkpoints.extend(crate::trail::read_checkpoints(path, &verifier)?);
+    }
+    let report = match &args.export {
+        Some(export) => {
+            let beside = crate::trail::checkpoints_path(export);
+            if beside.exists() && !args.checkpoint.contains(&beside) {
+                checkpoints.extend(crate::trail::read_checkpoints(&beside, &verifier)?);
+            }
+            crate::trail::verify_export(export, &checkpoints)?
+        }
+        None => {
+            let db = Database::open(url).await?;
+            let report = crate::trail::verify_database(&db, &verifier, checkpoints).await;
+            db.close().await;
+            report?
+        }
+    };
+    if crate::trail::print_report(&report) {
+        Ok(())
+    } else {
+        std::process::exit(1)
+    }
 }

@@ -206,10 +206,12 @@ fn leaf_event(event: &LoggedEvent) -> LeafEvent<'_> {
     }
 }
 
-/// Verifies the database's log against its stored checkpoints.
+/// Verifies the database's log against its stored checkpoints and any `held` outside it (e.g.
+/// one published in the minutes).
 pub async fn verify_database(
     db: &Database,
     verifier: &CheckpointVerifier,
+    held: Vec<SignedCheckpoint>,
 ) -> anyhow::Result<Report> {
     const PAGE: u32 = 5_000;
     let mut log = LogVerifier::new();
@@ -228,7 +230,7 @@ pub async fn verify_database(
             break;
         }
     }
-    let mut checkpoints = Vec::new();
+    let mut checkpoints = held;
     for stored in db.checkpoints(None).await? {
         let checked = verifier
             .verify(&stored.note)

@@ -18,6 +18,8 @@ pub use schema::{build_schema, sdl, LedgerSchema};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use audit::CheckpointSigner;
+use projections::notary::{AuditTrail, CheckpointPolicy, Notary};
 use projections::snapshot::{self, SnapshotPolicy, SnapshotWriter};
 use projections::{LedgerState, Projection, Projector, ProjectorError};
 use store::{CommandBus, Database, Position};
@@ -40,6 +42,17 @@ pub struct AppState {
     pub metrics: Metrics,
     /// When set, `GET /metrics` answers only a client that sends this bearer token.
     pub metrics_token: Option<MetricsToken>,
+    /// The Merkle tree over the log and the newest signed checkpoint, kept by this server's
+    /// notary; the audit queries prove from it.
+    pub audit: Arc<tokio::sync::RwLock<AuditTrail>>,
+}
+
+/// How this server keeps the audit trail: the key it signs checkpoints with (none: it hashes
+/// the log and serves proofs, but signs nothing) and how often it signs.
+#[derive(Debug, Default)]
+pub struct AuditConfig {
+    pub signer: Option<CheckpointSigner>,
+    pub checkpoints: CheckpointPolicy,
 }
 
 /// How this server's read models were built at start.
@@ -63,6 +76,7 @@ pub struct ProjectorTask {
     stop: oneshot::Sender<()>,
     task: JoinHandle<Result<(), ProjectorError>>,
     snapshots: Option<(oneshot::Sender<()>, JoinHandle<()>)>,
+    notary: Option<(oneshot::Sender<()>, JoinHandle<()>)>,
 }
 
 impl ProjectorTask {
@@ -79,6 +93,12 @@ impl ProjectorTask {
             let _ = stop.send(());
             if let Err(e) = task.await {
                 tracing::error!(error = %e, "the snapshot writer failed");
+            }
+        }
+        if let Some((stop, task)) = self.notary {
+            let _ = stop.send(());
+            if let Err(e) = task.await {
+                tracing::error!(error = %e, "the notary failed");
             }
         }
     }
@@ -98,6 +118,16 @@ impl AppState {
     pub async fn start_with(
         db: Database,
         policy: SnapshotPolicy,
+    ) -> Result<(Self, ProjectorTask), ProjectorError> {
+        Self::start_with_audit(db, policy, AuditConfig::default()).await
+    }
+
+    /// [`AppState::start_with`], and the notary as `audit` says: it hashes every event into the
+    /// Merkle tree (the log so far before this returns) and signs checkpoints when it has a key.
+    pub async fn start_with_audit(
+        db: Database,
+        policy: SnapshotPolicy,
+        audit: AuditConfig,
     ) -> Result<(Self, ProjectorTask), ProjectorError> {
         let started = Instant::now();
         let mut startup = Startup::default();
@@ -134,6 +164,7 @@ impl AppState {
         let task = tokio::spawn(projector.run(async move {
             let _ = stopped.await;
         }));
+        let (trail, notary) = start_notary(&db, &projection, audit).await;
         let snapshots = policy.writes().then(|| {
             let writer = SnapshotWriter::new(
                 db.clone(),
@@ -157,12 +188,50 @@ impl AppState {
                 startup,
                 metrics,
                 metrics_token: None,
+                audit: trail,
             },
             ProjectorTask {
                 stop,
                 task,
                 snapshots,
+                notary,
             },
         ))
+    }
+}
+
+type NotaryTask = (oneshot::Sender<()>, JoinHandle<()>);
+
+/// Starts the notary: loads the recorded leaf hashes, hashes the events after them, and follows
+/// the log behind the read models. A trail that does not check out (leaf hashes missing, the
+/// newest checkpoint not matching) is reported and left alone: the server serves, but proves and
+/// signs nothing until `alliance-ledger verify` has been run and the cause mended.
+async fn start_notary(
+    db: &Database,
+    projection: &Projection,
+    audit: AuditConfig,
+) -> (Arc<tokio::sync::RwLock<AuditTrail>>, Option<NotaryTask>) {
+    if audit.signer.is_none() {
+        tracing::info!(
+            "no signing key: the audit trail is hashed and proved, but no checkpoint is signed"
+        );
+    }
+    let verifier = audit.signer.as_ref().map(CheckpointSigner::verifier);
+    match Notary::start(db.clone(), audit.signer, verifier, audit.checkpoints).await {
+        Ok((mut notary, trail)) => {
+            if let Err(error) = notary.catch_up().await {
+                tracing::warn!(%error, "the notary could not hash the log yet; it keeps trying");
+            }
+            let (stop, stopped) = oneshot::channel::<()>();
+            let projection = projection.clone();
+            let task = tokio::spawn(notary.run(projection, async move {
+                let _ = stopped.await;
+            }));
+            (trail, Some((stop, task)))
+        }
+        Err(error) => {
+            tracing::error!(%error, "the audit trail does not check out; no proofs or checkpoints");
+            (Arc::default(), None)
+        }
     }
 }

@@ -73,6 +73,7 @@ pub fn generate_key(name: &str) -> Result<KeyPair, CheckpointError> {
 pub struct CheckpointSigner {
     signer: StandardSigner,
     name: String,
+    public_key: String,
 }
 
 impl std::fmt::Debug for CheckpointSigner {
@@ -87,10 +88,37 @@ impl std::fmt::Debug for CheckpointSigner {
 impl CheckpointSigner {
     /// A signer from the text of a signing key (`PRIVATE+KEY+...`).
     pub fn new(signing_key: &str) -> Result<Self, CheckpointError> {
+        let signing_key = signing_key.trim();
         let signer =
-            StandardSigner::new(signing_key.trim()).map_err(|_| CheckpointError::BadSigningKey)?;
+            StandardSigner::new(signing_key).map_err(|_| CheckpointError::BadSigningKey)?;
         let name = signed_note::Signer::name(&signer).to_owned();
-        Ok(Self { signer, name })
+        // The key is PRIVATE+KEY+<name>+<id>+<base64 of 0x01 and the 32-byte seed>, checked above.
+        let seed = signing_key
+            .splitn(5, '+')
+            .nth(4)
+            .and_then(|b64| {
+                use base64::Engine;
+                base64::engine::general_purpose::STANDARD.decode(b64).ok()
+            })
+            .and_then(|bytes| <[u8; 32]>::try_from(bytes.get(1..)?).ok())
+            .ok_or(CheckpointError::BadSigningKey)?;
+        let verifying = ed25519_dalek::SigningKey::from_bytes(&seed).verifying_key();
+        let public_key = signed_note::new_ed25519_verifier_key(&name, &verifying);
+        Ok(Self {
+            signer,
+            name,
+            public_key,
+        })
+    }
+
+    /// The public key that verifies this signer's checkpoints (`<name>+<id>+<key>`).
+    pub fn public_key(&self) -> &str {
+        &self.public_key
+    }
+
+    /// A verifier of this signer's checkpoints.
+    pub fn verifier(&self) -> CheckpointVerifier {
+        CheckpointVerifier::new(&self.public_key).expect("a signer's own public key is well formed")
     }
 
     /// The key's name: every checkpoint's origin.
@@ -214,6 +242,7 @@ mod tests {
         assert!(lines[5].starts_with("— dordt-west.alliance-ledger "));
 
         let verifier = CheckpointVerifier::new(&keys.public_key).expect("verifier");
+        assert_eq!(signer.public_key(), keys.public_key);
         let read = verifier.verify(&signed.note).expect("verifies");
         assert_eq!(read, signed);
         assert_eq!(read.time.to_rfc3339(), "2026-11-28T09:30:00+00:00");

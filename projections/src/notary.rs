@@ -14,6 +14,8 @@ use chrono::Utc;
 use store::{Database, LogFilter, LoggedEvent, Position, StoreError, StoredCheckpoint};
 use tokio::sync::RwLock;
 
+use crate::Projection;
+
 /// When to sign.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CheckpointPolicy {
@@ -208,23 +210,27 @@ impl Notary {
         Ok(Some(signed))
     }
 
-    /// Follows the log until `stop` fires: catches up when woken (new events) and at least
-    /// every second, so a time-based checkpoint is never late by more than that. Signs a last
-    /// checkpoint on the way out.
+    /// Follows the log behind `projection` until `stop` completes: catches up whenever the
+    /// read models move past the tree, and at least every second, so a time-based checkpoint is
+    /// never late by more than that. Signs a last checkpoint on the way out.
     pub async fn run(
         mut self,
-        wake: Arc<tokio::sync::Notify>,
-        stop: tokio::sync::watch::Receiver<bool>,
+        projection: Projection,
+        stop: impl std::future::Future<Output = ()>,
     ) {
-        let mut stop = stop;
+        tokio::pin!(stop);
         loop {
             if let Err(error) = self.catch_up().await {
                 tracing::warn!(%error, "the notary could not catch up; retrying");
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_secs(1)) => continue,
+                    _ = &mut stop => break,
+                }
             }
+            let next = self.trail.read().await.tree.size() as Position + 1;
             tokio::select! {
-                _ = wake.notified() => {}
-                _ = tokio::time::sleep(Duration::from_secs(1)) => {}
-                _ = stop.changed() => break,
+                _ = projection.wait_for(next, Duration::from_secs(1)) => {}
+                _ = &mut stop => break,
             }
         }
         if let Err(error) = self.catch_up().await {

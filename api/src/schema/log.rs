@@ -25,11 +25,16 @@ pub struct LoggedEventObject {
     payload: async_graphql::Json<serde_json::Value>,
     /// Who recorded it (actor, role, organisation), the request id and any idempotency key.
     metadata: async_graphql::Json<serde_json::Value>,
+    /// The event's leaf hash in the audit trail's Merkle tree (RFC 9162, base64), computed from
+    /// the event as it is now; see `inclusionProof`.
+    leaf_hash: String,
 }
 
 impl From<LoggedEvent> for LoggedEventObject {
     fn from(e: LoggedEvent) -> Self {
+        let leaf_hash = audit::hash_to_base64(&projections::notary::leaf_of(&e));
         Self {
+            leaf_hash,
             position: e.position,
             recorded_at: e.recorded_at,
             aggregate_type: e.aggregate_type,

@@ -4,6 +4,7 @@
 #![allow(clippy::too_many_arguments)]
 
 mod alliance;
+mod audit;
 mod budget;
 mod commitment;
 mod decision;
@@ -34,6 +35,7 @@ use crate::{ApiError, AppState};
 #[derive(MergedObject, Default)]
 pub struct Query(
     log::LogQuery,
+    audit::AuditQuery,
     ledger::LedgerQuery,
     programme::ProgrammeQuery,
     alliance::AllianceQuery,
