@@ -7,7 +7,7 @@ use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
-use audit::{CheckpointVerifier, Finding, Hash, LeafEvent, LogVerifier, Report, SignedCheckpoint};
+use audit::{CheckpointVerifier, Finding, Hash, LogVerifier, Report, SignedCheckpoint};
 use serde::{Deserialize, Serialize};
 use store::{Database, LogFilter, LoggedEvent, Position};
 
@@ -192,20 +192,6 @@ fn to_hash(bytes: &[u8]) -> Option<Hash> {
     <[u8; 32]>::try_from(bytes).ok().map(Hash)
 }
 
-fn leaf_event(event: &LoggedEvent) -> LeafEvent<'_> {
-    LeafEvent {
-        position: event.position,
-        recorded_at: event.recorded_at,
-        aggregate_type: &event.aggregate_type,
-        aggregate_id: &event.aggregate_id,
-        sequence: event.sequence,
-        event_type: &event.event_type,
-        event_version: &event.event_version,
-        payload: &event.payload,
-        metadata: &event.metadata,
-    }
-}
-
 /// Verifies the database's log against its stored checkpoints and any `held` outside it (e.g.
 /// one published in the minutes).
 pub async fn verify_database(
@@ -223,7 +209,10 @@ pub async fn verify_database(
         let leaves = leaves_for(db, after, &page).await?;
         let done = page.len() < PAGE as usize;
         for event in &page {
-            log.push(&leaf_event(event), leaves.get(&event.position).copied());
+            log.push(
+                &projections::notary::leaf_event(event),
+                leaves.get(&event.position).copied(),
+            );
             after = after.max(event.position);
         }
         if done {
@@ -263,7 +252,7 @@ pub fn verify_export(export: &Path, checkpoints: &[SignedCheckpoint]) -> anyhow:
                 )
             })?),
         };
-        log.push(&leaf_event(&exported.event), recorded);
+        log.push(&projections::notary::leaf_event(&exported.event), recorded);
     }
     Ok(log.finish(checkpoints))
 }

@@ -244,6 +244,11 @@ impl Notary {
 
 /// The leaf hash of a logged event.
 pub fn leaf_of(event: &LoggedEvent) -> Hash {
+    leaf_event(event).leaf_hash()
+}
+
+/// A logged event as the Merkle tree sees it.
+pub fn leaf_event(event: &LoggedEvent) -> LeafEvent<'_> {
     LeafEvent {
         position: event.position,
         recorded_at: event.recorded_at,
@@ -255,7 +260,6 @@ pub fn leaf_of(event: &LoggedEvent) -> Hash {
         payload: &event.payload,
         metadata: &event.metadata,
     }
-    .leaf_hash()
 }
 
 fn to_hash(bytes: &[u8]) -> Option<Hash> {

@@ -2,9 +2,10 @@
 //! is, how the tree is built and how a checkpoint is signed and checked is the `audit` crate's
 //! business.
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use sqlx::Row;
 
+use crate::sqlite_time::{parse_time, time_text};
 use crate::{Database, Position, StoreError};
 
 /// A checkpoint as stored: the tree size it covers, its root, the signed note and when.
@@ -16,15 +17,6 @@ pub struct StoredCheckpoint {
     pub signed_at: DateTime<Utc>,
 }
 
-fn time_text(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Micros, true)
-}
-
-fn parse_time(text: &str) -> Result<DateTime<Utc>, StoreError> {
-    DateTime::parse_from_rfc3339(text)
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| StoreError::Database(sqlx::Error::Decode(Box::new(e))))
-}
 
 impl Database {
     /// Records leaf hashes, `(position, hash)` in position order. A position recorded already

@@ -15,6 +15,7 @@ mod log;
 mod lookup;
 mod repository;
 mod snapshots;
+mod sqlite_time;
 mod tokens;
 
 pub use audit_trail::StoredCheckpoint;

@@ -4,9 +4,10 @@
 //! Unlike `events`, this table is not append-only: it holds only what can be rebuilt from the
 //! log, and writers keep just the newest few rows.
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use sqlx::Row;
 
+use crate::sqlite_time::{parse_time, time_text};
 use crate::{Database, Position, StoreError};
 
 /// A snapshot row as listed: everything but the (large) state.
@@ -45,15 +46,6 @@ impl std::fmt::Debug for StoredSnapshot {
     }
 }
 
-fn time_text(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Micros, true)
-}
-
-fn parse_time(text: &str) -> Result<DateTime<Utc>, StoreError> {
-    DateTime::parse_from_rfc3339(text)
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| StoreError::Database(sqlx::Error::Decode(Box::new(e))))
-}
 
 impl Database {
     /// Stores a snapshot and then prunes: first every snapshot whose position is beyond the

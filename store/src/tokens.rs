@@ -1,10 +1,11 @@
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 pub use domain::access::Role;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 use uuid::Uuid;
 
+use crate::sqlite_time::{parse_time, time_text};
 use crate::{Database, StoreError};
 
 /// Every token starts with this, so that leaked tokens are easy to recognise and scan for.
@@ -49,15 +50,6 @@ fn hash(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
-fn time_text(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Micros, true)
-}
-
-fn parse_time(text: &str) -> Result<DateTime<Utc>, StoreError> {
-    DateTime::parse_from_rfc3339(text)
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| StoreError::Database(sqlx::Error::Decode(Box::new(e))))
-}
 
 impl Database {
     /// Creates a token for `actor` with `role`; the secret is returned once and only its
