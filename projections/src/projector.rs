@@ -35,12 +35,28 @@ pub struct Projection {
     position: watch::Receiver<Position>,
     /// Where the projector announces each event it folded; gone once it stopped.
     announced: broadcast::WeakSender<Arc<AppliedEvent>>,
+    /// The newest checksum computed, with its position: the whole state is serialised once per
+    /// position, however many readers ask.
+    checksum: Arc<tokio::sync::Mutex<Option<(Position, String)>>>,
 }
 
 impl Projection {
     /// Reads the state under a shared lock.
     pub async fn read(&self) -> tokio::sync::RwLockReadGuard<'_, LedgerState> {
         self.state.read().await
+    }
+
+    /// The checksum of `state` (read from this projection), computed at most once per position.
+    pub async fn checksum_of(&self, state: &LedgerState) -> String {
+        let mut cache = self.checksum.lock().await;
+        match &*cache {
+            Some((position, checksum)) if *position == state.position() => checksum.clone(),
+            _ => {
+                let checksum = state.checksum();
+                *cache = Some((state.position(), checksum.clone()));
+                checksum
+            }
+        }
     }
 
     /// The position the read models have reached.
@@ -87,6 +103,7 @@ impl Projector {
             state: state.clone(),
             position: rx,
             announced: announce.downgrade(),
+            checksum: Arc::default(),
         };
         (
             Self {

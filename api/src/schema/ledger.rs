@@ -27,11 +27,12 @@ impl LedgerQuery {
     /// The read models' position and state checksum.
     async fn ledger(&self, ctx: &Context<'_>) -> Result<LedgerObject> {
         require_reader(ctx)?;
-        let models = state(ctx).projection.read().await;
+        let projection = &state(ctx).projection;
+        let models = projection.read().await;
         Ok(LedgerObject {
             position: models.position(),
             recorded_at: models.recorded_at(),
-            state_checksum: models.checksum(),
+            state_checksum: projection.checksum_of(&models).await,
         })
     }
 }
