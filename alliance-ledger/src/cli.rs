@@ -512,6 +512,7 @@ async fn serve(url: &DatabaseUrl, args: ServeArgs) -> anyhow::Result<()> {
         max_page_size: args.max_page_size,
         max_body_bytes: args.max_body_bytes,
         request_timeout: std::time::Duration::from_secs(args.request_timeout_secs),
+        ..api::Limits::default()
     };
     state.metrics_token = args.metrics_token.as_deref().map(api::MetricsToken::new);
     let head = state.projection.position();

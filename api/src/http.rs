@@ -36,6 +36,15 @@ pub struct Limits {
     pub max_body_bytes: usize,
     /// Longest a request may take before it is answered with 408.
     pub request_timeout: Duration,
+    /// Longest a websocket may stay open without sending `connection_init`; then it is closed
+    /// with 4408 (Connection initialisation timeout). Zero: no limit.
+    pub websocket_init_timeout: Duration,
+    /// How often the server sends a graphql-transport-ws `ping` on an open websocket, so that
+    /// proxies keep it open and the client notices a dead connection. Zero: no pings.
+    pub websocket_keepalive: Duration,
+    /// How often the token a websocket signed in with is checked again; once it is revoked,
+    /// the connection and its subscriptions end with 4403. Zero: only at sign-in.
+    pub websocket_token_recheck: Duration,
 }
 
 impl Default for Limits {
@@ -46,6 +55,9 @@ impl Default for Limits {
             max_page_size: 1_000,
             max_body_bytes: 1024 * 1024,
             request_timeout: Duration::from_secs(30),
+            websocket_init_timeout: Duration::from_secs(10),
+            websocket_keepalive: Duration::from_secs(30),
+            websocket_token_recheck: Duration::from_secs(30),
         }
     }
 }

@@ -2,9 +2,15 @@
 //! protocol: the client opens the socket with that subprotocol, signs in with
 //! `{"Authorization": "Bearer <token>"}` as the `connection_init` payload (or with the upgrade
 //! request's `Authorization` header), then subscribes. Queries and mutations go by `POST`.
+//!
+//! The server pings every open connection (`Limits::websocket_keepalive`), closes one that
+//! sends no `connection_init` in time with 4408 (`Limits::websocket_init_timeout`), and checks
+//! the token a connection signed in with again and again (`Limits::websocket_token_recheck`):
+//! once it is revoked, the connection and its subscriptions end with 4403.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 use async_graphql::futures_util::stream::{self, BoxStream};
 use async_graphql::futures_util::{future, SinkExt, StreamExt};
@@ -15,19 +21,27 @@ use axum::extract::ws::{CloseFrame, Message, WebSocket as Socket, WebSocketUpgra
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response as HttpResponse};
 use axum::Json;
+use tokio::time::{Instant, Interval, MissedTickBehavior};
 use tracing::Instrument;
 
 use crate::auth::RequestId;
 use crate::error::ensure_code;
 use crate::http::{authenticate, Shared};
 use crate::schema::LedgerSchema;
-use crate::{ApiError, Auth};
+use crate::{ApiError, AppState, Auth};
 
 /// The one websocket subprotocol served: graphql-transport-ws (the `graphql-ws` library's).
 const PROTOCOL: &str = "graphql-transport-ws";
 
-/// The protocol's close code for a connection the server refuses at `connection_init`.
+/// The protocol's close code for a connection the server refuses at `connection_init`, or
+/// whose token is revoked while it is open.
 const FORBIDDEN: u16 = 4403;
+
+/// The protocol's close code for a connection that sent no `connection_init` in time.
+const INIT_TIMEOUT: u16 = 4408;
+
+/// The protocol's keep-alive message; the client answers `pong`.
+const PING: &str = r#"{"type":"ping"}"#;
 
 /// Answers a websocket upgrade of `GET /graphql`: refuses a missing subprotocol (400) or an
 /// unknown or revoked bearer token in the upgrade request (401) before upgrading.
@@ -69,13 +83,34 @@ pub(crate) async fn upgrade(
             return refusal(status, e);
         }
     };
+    // The header's token, to check again while the connection lasts.
+    let header_credential = match from_header {
+        Auth::Principal(_) => headers
+            .get(header::AUTHORIZATION)
+            .cloned()
+            .map(|mut value| {
+                value.set_sensitive(true);
+                value
+            }),
+        _ => None,
+    };
     let span = tracing::info_span!("graphql_ws", request_id = %request_id);
     upgrade
         .protocols([PROTOCOL])
         .max_message_size(shared.state.limits.max_body_bytes)
         .on_upgrade(move |socket| {
-            serve_socket(socket, shared, from_header, request_id).instrument(span)
+            let sign_in = SignIn {
+                auth: from_header,
+                credential: header_credential,
+            };
+            serve_socket(socket, shared, sign_in, request_id).instrument(span)
         })
+}
+
+/// How the upgrade request signed in: what its `Authorization` header gave, and the header.
+struct SignIn {
+    auth: Auth,
+    credential: Option<HeaderValue>,
 }
 
 /// A refusal before the upgrade, as a GraphQL response with the error's code.
@@ -87,8 +122,10 @@ fn refusal(status: StatusCode, error: ApiError) -> HttpResponse {
     (status, Json(body)).into_response()
 }
 
-/// Runs the protocol on an upgraded socket until either side closes it.
-async fn serve_socket(socket: Socket, shared: Shared, from_header: Auth, request_id: String) {
+/// Runs the protocol on an upgraded socket until either side closes it, the client sends no
+/// `connection_init` in time, or the token it signed in with is revoked.
+async fn serve_socket(socket: Socket, shared: Shared, from_header: SignIn, request_id: String) {
+    let limits = shared.state.limits.clone();
     let (mut sink, source) = socket.split();
     let input = source
         .take_while(|message| future::ready(message.is_ok()))
@@ -99,22 +136,30 @@ async fn serve_socket(socket: Socket, shared: Shared, from_header: Auth, request
             })
         });
     let refused = Arc::new(AtomicBool::new(false));
+    let initialised = Arc::new(AtomicBool::new(false));
+    // The `Authorization` value of the token the connection signed in with, once it did.
+    let credential = Arc::new(OnceLock::<HeaderValue>::new());
     let on_init = {
         let refused = refused.clone();
+        let initialised = initialised.clone();
+        let credential = credential.clone();
         let state = shared.state.clone();
         move |payload: serde_json::Value| async move {
-            let auth = match bearer(&payload) {
+            initialised.store(true, Ordering::SeqCst);
+            let (auth, sent) = match bearer(&payload) {
                 Some(Some(value)) => match HeaderValue::from_str(value) {
-                    Ok(value) => {
-                        let mut headers = HeaderMap::new();
-                        headers.insert(header::AUTHORIZATION, value);
-                        authenticate(&state, &headers).await?
+                    Ok(mut value) => {
+                        value.set_sensitive(true);
+                        (authenticate_with(&state, &value).await?, Some(value))
                     }
-                    Err(_) => Auth::Invalid,
+                    Err(_) => (Auth::Invalid, None),
                 },
-                Some(None) => Auth::Invalid,
-                None => from_header,
+                Some(None) => (Auth::Invalid, None),
+                None => (from_header.auth, from_header.credential),
             };
+            if let (Auth::Principal(_), Some(sent)) = (&auth, sent) {
+                let _ = credential.set(sent);
+            }
             let admitted = admit(auth, state.public_read);
             if let Err(e) = &admitted {
                 tracing::info!(reason = %e.message, "websocket connection refused");
@@ -142,16 +187,97 @@ async fn serve_socket(socket: Socket, shared: Shared, from_header: Auth, request
             } else {
                 code
             };
-            Message::Close(Some(CloseFrame {
-                code,
-                reason: reason.into(),
-            }))
+            close(code, reason)
         }
     });
     let mut messages = std::pin::pin!(messages);
-    while let Some(message) = messages.next().await {
-        if sink.send(message).await.is_err() {
+    let init_deadline = after(limits.websocket_init_timeout);
+    let mut init_deadline = std::pin::pin!(init_deadline);
+    let mut keepalive = ticker(limits.websocket_keepalive);
+    let mut recheck = ticker(limits.websocket_token_recheck);
+    loop {
+        let message = tokio::select! {
+            message = messages.next() => match message {
+                Some(message) => message,
+                None => break,
+            },
+            () = &mut init_deadline, if !initialised.load(Ordering::SeqCst) => {
+                tracing::info!("websocket closed: no connection_init in time");
+                close(INIT_TIMEOUT, "Connection initialisation timeout".into())
+            }
+            () = tick(&mut keepalive) => Message::Text(PING.into()),
+            () = tick(&mut recheck), if credential.get().is_some() => {
+                match credential.get() {
+                    Some(credential) if revoked(&shared.state, credential).await => {
+                        tracing::info!("websocket closed: its token was revoked");
+                        close(FORBIDDEN, "the bearer token was revoked".into())
+                    }
+                    _ => continue,
+                }
+            }
+        };
+        let closing = matches!(message, Message::Close(_));
+        if sink.send(message).await.is_err() || closing {
             break;
+        }
+    }
+}
+
+/// A close frame with the code and reason.
+fn close(code: u16, reason: String) -> Message {
+    Message::Close(Some(CloseFrame {
+        code,
+        reason: reason.into(),
+    }))
+}
+
+/// Completes once `period` has passed; never when it is zero.
+async fn after(period: Duration) {
+    if period.is_zero() {
+        future::pending::<()>().await;
+    } else {
+        tokio::time::sleep(period).await;
+    }
+}
+
+/// An interval whose first tick comes one `period` from now; none when it is zero.
+fn ticker(period: Duration) -> Option<Interval> {
+    (!period.is_zero()).then(|| {
+        let mut interval = tokio::time::interval_at(Instant::now() + period, period);
+        interval.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        interval
+    })
+}
+
+/// The next tick of `interval`; never without one.
+async fn tick(interval: &mut Option<Interval>) {
+    match interval {
+        Some(interval) => {
+            interval.tick().await;
+        }
+        None => future::pending::<()>().await,
+    }
+}
+
+/// Reads `credential` as an `Authorization` header.
+async fn authenticate_with(state: &AppState, credential: &HeaderValue) -> Result<Auth, ApiError> {
+    let mut headers = HeaderMap::new();
+    headers.insert(header::AUTHORIZATION, credential.clone());
+    authenticate(state, &headers).await
+}
+
+/// Whether the token a connection signed in with is no longer valid. When the database does
+/// not answer, the connection stays open until a later check can tell.
+async fn revoked(state: &AppState, credential: &HeaderValue) -> bool {
+    match authenticate_with(state, credential).await {
+        Ok(Auth::Principal(_)) => false,
+        Ok(_) => true,
+        Err(e) => {
+            tracing::warn!(
+                error = %e.message(),
+                "cannot check a websocket's token again; it stays open until the next check"
+            );
+            false
         }
     }
 }

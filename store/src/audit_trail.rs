@@ -17,7 +17,6 @@ pub struct StoredCheckpoint {
     pub signed_at: DateTime<Utc>,
 }
 
-
 impl Database {
     /// Records leaf hashes, `(position, hash)` in position order. A position recorded already
     /// (by another server following the same log) is left as it is; returns the positions whose

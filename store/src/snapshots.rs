@@ -46,7 +46,6 @@ impl std::fmt::Debug for StoredSnapshot {
     }
 }
 
-
 impl Database {
     /// Stores a snapshot and then prunes: first every snapshot whose position is beyond the
     /// log's head (provably stale: a snapshot is only ever taken of committed events, so one

@@ -50,7 +50,6 @@ fn hash(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
-
 impl Database {
     /// Creates a token for `actor` with `role`; the secret is returned once and only its
     /// SHA-256 hash is stored.

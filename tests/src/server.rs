@@ -25,6 +25,11 @@ impl TestServer {
     }
 
     async fn start_with(db: &TestDb, public_read: bool) -> Self {
+        Self::start_configured(db, |state| state.public_read = public_read).await
+    }
+
+    /// Serves `db`'s ledger with the state as `configure` leaves it, e.g. with other limits.
+    pub async fn start_configured(db: &TestDb, configure: impl FnOnce(&mut api::AppState)) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind a free port");
@@ -32,7 +37,7 @@ impl TestServer {
         let (mut state, projector) = api::AppState::start(db.db.clone())
             .await
             .expect("build the read models");
-        state.public_read = public_read;
+        configure(&mut state);
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             let shutdown = async move {

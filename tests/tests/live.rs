@@ -268,9 +268,10 @@ async fn a_subscriber_receives_what_another_client_records(t: TestDb) {
     let at = first["position"].as_i64().expect("a position");
     assert!(at > before, "nothing recorded before subscribing is sent");
     assert!(first["recordedAt"].is_string());
-    // A partner does not see who recorded it.
+    // A partner sees under which role it was recorded (the secretary's token names no
+    // organisation), but not who recorded it.
     assert_eq!(first["actor"], Value::Null);
-    assert_eq!(first["role"], Value::Null);
+    assert_eq!(first["role"], "secretary");
     assert_eq!(first["organisation"], Value::Null);
 
     // Once told, the subscriber reads the new state from the same server at once.
@@ -324,6 +325,7 @@ async fn a_subscriber_resumes_after_a_position(t: TestDb) {
     assert_eq!(event["position"], json!(from + 4));
     assert_eq!(event["aggregateId"], json!(later));
     assert_eq!(event["actor"], Value::Null, "a Rijk token sees no actors");
+    assert_eq!(event["role"], "secretary", "but it sees their role");
     server.stop().await;
 }
 
@@ -526,6 +528,7 @@ async fn anonymous_readers_of_a_public_server_follow_only_what_is_published(t: T
     assert_eq!(published["eventType"], "DecisionProposed");
     assert_eq!(published["actor"], Value::Null);
     assert_eq!(published["role"], Value::Null);
+    assert_eq!(published["organisation"], Value::Null);
     server.stop().await;
 }
 
@@ -554,14 +557,14 @@ async fn only_auditors_and_admins_see_who_recorded_an_event(t: TestDb) {
     propose(&secretary, "dordt-west", "Wie heeft dit vastgelegd?").await;
     for (role, live) in &mut subscribers {
         let event = live.next_event("1").await;
+        // Every signed-in reader sees the role and organisation it was recorded under, as in
+        // a target's history; only auditors and admins see the actor.
+        assert_eq!(event["role"], "secretary", "{role}");
+        assert_eq!(event["organisation"], "Gemeente Dordrecht", "{role}");
         if role.may_read_log() {
             assert_eq!(event["actor"], "Sanne", "{role}");
-            assert_eq!(event["role"], "secretary", "{role}");
-            assert_eq!(event["organisation"], "Gemeente Dordrecht", "{role}");
         } else {
             assert_eq!(event["actor"], Value::Null, "{role}");
-            assert_eq!(event["role"], Value::Null, "{role}");
-            assert_eq!(event["organisation"], Value::Null, "{role}");
         }
     }
     server.stop().await;
@@ -778,7 +781,142 @@ async fn a_feed_that_falls_behind_reads_what_it_missed_from_the_log(t: TestDb) {
     assert!(end.is_none());
 }
 
+async fn a_connection_that_does_not_sign_in_in_time_is_closed(t: TestDb) {
+    t.with_programme().await;
+    let server = TestServer::start_configured(&t, |state| {
+        state.limits.websocket_init_timeout = Duration::from_secs(1);
+    })
+    .await;
+    let token = t.token("Aad", Role::Auditor, None).await;
+    let opened = Instant::now();
+    let mut silent = Live::open(&server.client(), None)
+        .await
+        .expect("the upgrade");
+    let mut prompt = Live::signed_in(&server.client(), &token).await;
+    match silent.receive(PATIENCE).await {
+        Some(Err((code, reason))) => {
+            assert_eq!(code, 4408, "{reason}");
+            assert_eq!(reason, "Connection initialisation timeout");
+        }
+        other => panic!("expected the connection to close with 4408, got {other:?}"),
+    }
+    let waited = opened.elapsed();
+    assert!(
+        waited >= Duration::from_millis(900) && waited < Duration::from_secs(5),
+        "closed after {waited:?}, with a timeout of 1 s"
+    );
+
+    // A connection that signed in in time outlives the timeout and serves its subscriptions.
+    let head = position(&server.client().with_token(&token)).await;
+    prompt
+        .subscribe("1", SUBSCRIBE, json!({ "after": head - 1 }))
+        .await;
+    assert_eq!(prompt.next_event("1").await["position"], json!(head));
+    server.stop().await;
+}
+
+async fn the_server_pings_open_connections(t: TestDb) {
+    t.with_programme().await;
+    let server = TestServer::start_configured(&t, |state| {
+        state.limits.websocket_keepalive = Duration::from_millis(200);
+    })
+    .await;
+    let token = t.token("Aad", Role::Auditor, None).await;
+    let mut live = Live::signed_in(&server.client(), &token).await;
+    // Read the socket itself for a while: the server's pings, answered with pongs.
+    let deadline = tokio::time::Instant::now() + Duration::from_millis(1_500);
+    let mut pings = 0;
+    while let Ok(message) = tokio::time::timeout_at(deadline, live.socket.next()).await {
+        match message {
+            Some(Ok(Message::Text(text))) => {
+                let message: Value = serde_json::from_str(&text).expect("JSON");
+                assert_eq!(message, json!({ "type": "ping" }));
+                pings += 1;
+                live.send(json!({ "type": "pong" })).await;
+            }
+            other => panic!("expected a ping, got {other:?}"),
+        }
+    }
+    assert!(
+        (3..=9).contains(&pings),
+        "{pings} pings in 1.5 s, one every 200 ms"
+    );
+
+    // The connection lives on and serves its subscriptions.
+    let head = position(&server.client().with_token(&token)).await;
+    live.subscribe("1", SUBSCRIBE, json!({ "after": head - 1 }))
+        .await;
+    assert_eq!(live.next_event("1").await["position"], json!(head));
+    server.stop().await;
+}
+
+async fn a_revoked_token_ends_its_subscriptions(t: TestDb) {
+    t.with_programme().await;
+    let server = TestServer::start_configured(&t, |state| {
+        state.limits.websocket_token_recheck = Duration::from_millis(300);
+    })
+    .await;
+    let secretary = server
+        .client()
+        .with_token(&t.token("Sanne", Role::Secretary, None).await);
+    let in_payload =
+        t.db.create_token("Pim", Role::Partner, Some("Woonkracht10"))
+            .await
+            .expect("a token");
+    let in_header =
+        t.db.create_token("Rik", Role::Rijk, None)
+            .await
+            .expect("a token");
+    let kept = t.token("Aad", Role::Auditor, None).await;
+    let from = position(&secretary).await;
+
+    let mut by_payload = Live::signed_in(&server.client(), &in_payload.secret).await;
+    let mut by_header = Live::open(&server.client(), Some(&in_header.secret))
+        .await
+        .expect("the upgrade");
+    by_header.init(json!({})).await.expect("acknowledged");
+    let mut staying = Live::signed_in(&server.client(), &kept).await;
+    for live in [&mut by_payload, &mut by_header, &mut staying] {
+        live.subscribe("1", SUBSCRIBE, json!({ "after": from }))
+            .await;
+    }
+    let first = propose(&secretary, "dordt-west", "Voor iedereen").await;
+    for live in [&mut by_payload, &mut by_header, &mut staying] {
+        assert_eq!(live.next_event("1").await["aggregateId"], json!(first));
+    }
+
+    t.db.revoke_token(in_payload.info.id)
+        .await
+        .expect("revoke the token");
+    t.db.revoke_token(in_header.info.id)
+        .await
+        .expect("revoke the token");
+    let revoked = Instant::now();
+    for live in [&mut by_payload, &mut by_header] {
+        match live.receive(PATIENCE).await {
+            Some(Err((code, reason))) => {
+                assert_eq!(code, 4403, "{reason}");
+                assert!(reason.contains("revoked"), "{reason}");
+            }
+            other => panic!("expected the connection to close with 4403, got {other:?}"),
+        }
+    }
+    assert!(
+        revoked.elapsed() < Duration::from_secs(3),
+        "closed {:?} after the revocation, rechecking every 300 ms",
+        revoked.elapsed()
+    );
+
+    // A connection whose token stands lives on and hears what comes next.
+    let second = propose(&secretary, "dordt-west", "Na de intrekking").await;
+    assert_eq!(staying.next_event("1").await["aggregateId"], json!(second));
+    server.stop().await;
+}
+
 on_both_backends!(
+    a_connection_that_does_not_sign_in_in_time_is_closed,
+    the_server_pings_open_connections,
+    a_revoked_token_ends_its_subscriptions,
     a_subscriber_receives_what_another_client_records,
     a_subscriber_resumes_after_a_position,
     a_subscriber_of_another_programme_receives_none_of_its_events,

@@ -354,6 +354,165 @@ async fn public_reading_shows_what_the_alliance_publishes_and_nothing_else(t: Te
         )
         .await;
     assert_eq!(reply.error_codes(), vec!["UNAUTHENTICATED"]);
+
+    // A programme's alliance (organisations and their representatives) is not published: that
+    // one field is refused, and the rest of the programme still answers.
+    for (query, path) in [
+        (
+            "{ programme(id: \"dordt-west\") { name alliance { chair members { organisation representative } } } }",
+            json!(["programme", "alliance"]),
+        ),
+        (
+            "{ programmes { nodes { name alliance { members { organisation } } } } }",
+            json!(["programmes", "nodes", 0, "alliance"]),
+        ),
+    ] {
+        let reply = anonymous.query(query, json!({})).await;
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        assert_eq!(
+            reply.error_codes(),
+            vec!["UNAUTHENTICATED"],
+            "{query}: {}",
+            reply.body
+        );
+        let error = &reply.errors()[0];
+        assert_eq!(error["path"], path, "{}", reply.body);
+        assert!(
+            error["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("Authorization: Bearer")),
+            "{error}"
+        );
+        let programme = if path[0] == "programme" {
+            reply.data()["programme"].clone()
+        } else {
+            reply.data()["programmes"]["nodes"][0].clone()
+        };
+        assert_eq!(programme["name"], "Nationaal Programma Dordt West");
+        assert_eq!(programme["alliance"], Value::Null);
+    }
+    // Any token reads it on the same server.
+    let rijk = server
+        .client()
+        .with_token(&t.token("Rijk", Role::Rijk, None).await);
+    let data = rijk
+        .query(
+            "{ programme(id: \"dordt-west\") { alliance { chair members { organisation representative } } } }",
+            json!({}),
+        )
+        .await
+        .expect_ok();
+    let alliance = &data["programme"]["alliance"];
+    assert_eq!(alliance["chair"], "gemeente-dordrecht");
+    assert!(
+        alliance["members"].as_array().is_some_and(|m| m.contains(
+            &json!({ "organisation": "Gemeente Dordrecht", "representative": "De burgemeester (voorzitter)" })
+        )),
+        "{alliance}"
+    );
+    server.stop().await;
+}
+
+async fn a_programme_names_its_alliance_members_as_of_a_time(t: TestDb) {
+    t.with_programme().await;
+    let server = TestServer::start(&t).await;
+    let secretary = server
+        .client()
+        .with_token(&t.token("Sanne", Role::Secretary, None).await);
+    let partner = server
+        .client()
+        .with_token(&t.token("Pim", Role::Partner, Some("Woonkracht10")).await);
+    let query = "query($asOf: DateTime) {
+        programme(id: \"dordt-west\", asOf: $asOf) {
+            name alliance { chair adoptionRule members { id sector organisation representative } }
+        }
+        programmes(asOf: $asOf) { nodes { id alliance { members { id representative } } } }
+    }";
+    let member = |id: &str, sector: &str, representative: &str| {
+        json!({
+            "id": id, "sector": sector, "organisation": format!("Organisatie {id}"),
+            "representative": representative,
+        })
+    };
+    let data = partner.query(query, json!({})).await.expect_ok();
+    assert_eq!(
+        data["programme"]["alliance"],
+        json!({
+            "chair": "gemeente", "adoptionRule": "MAJORITY",
+            "members": [
+                member("gemeente", "GEMEENTE", "Vertegenwoordiger gemeente"),
+                member("rijk", "RIJK", "Vertegenwoordiger rijk"),
+                member("woningcorporatie", "WONINGCORPORATIE", "Vertegenwoordiger woningcorporatie"),
+            ],
+        })
+    );
+
+    let before = now(&partner).await;
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    secretary
+        .query(
+            "mutation { changeRepresentative(input: { programmeId: \"dordt-west\",
+                memberId: \"gemeente\", representative: \"Wethouder Jansen\",
+                changedOn: \"2024-02-01\" }) { programmeId } }",
+            json!({}),
+        )
+        .await
+        .expect_ok();
+    let representative = |data: &Value| {
+        let by_programme = data["programme"]["alliance"]["members"][0].clone();
+        let by_list = data["programmes"]["nodes"][0]["alliance"]["members"][0].clone();
+        assert_eq!(by_programme["id"], "gemeente");
+        assert_eq!(
+            by_list,
+            json!({ "id": "gemeente", "representative": by_programme["representative"] }),
+            "programme and programmes agree"
+        );
+        by_programme["representative"].clone()
+    };
+    let current = partner.query(query, json!({})).await.expect_ok();
+    assert_eq!(representative(&current), "Wethouder Jansen");
+    let then = partner
+        .query(query, json!({ "asOf": before }))
+        .await
+        .expect_ok();
+    assert_eq!(
+        representative(&then),
+        "Vertegenwoordiger gemeente",
+        "the alliance as it stood at asOf, like the programme"
+    );
+    let long_ago = partner
+        .query(query, json!({ "asOf": "2020-01-01T00:00:00Z" }))
+        .await
+        .expect_ok();
+    assert_eq!(long_ago["programme"], Value::Null);
+
+    // A programme whose alliance is not formed yet has none; a mutation's answer reads it too.
+    let established = secretary
+        .query(
+            "mutation { establishProgramme(input: { programmeId: \"dordt-oost\",
+                name: \"Dordt Oost\", municipalityCode: \"GM0505\",
+                nationalProgramme: \"Nationaal Programma Leefbaarheid en Veiligheid\",
+                firstYear: 2024, lastYear: 2044 }) { id alliance { chair } } }",
+            json!({}),
+        )
+        .await
+        .expect_ok();
+    assert_eq!(
+        established["establishProgramme"],
+        json!({ "id": "dordt-oost", "alliance": null })
+    );
+    let added = secretary
+        .query(
+            "mutation { addArea(input: { programmeId: \"dordt-west\", areaId: \"nederland\",
+                name: \"Nederland\", kind: LAND }) { alliance { members { representative } } } }",
+            json!({}),
+        )
+        .await
+        .expect_ok();
+    assert_eq!(
+        added["addArea"]["alliance"]["members"][0]["representative"],
+        "Wethouder Jansen"
+    );
     server.stop().await;
 }
 
@@ -470,6 +629,7 @@ async fn every_programme_is_listed_by_name_and_as_of_a_time(t: TestDb) {
 }
 
 on_both_backends!(
+    a_programme_names_its_alliance_members_as_of_a_time,
     every_programme_is_listed_by_name_and_as_of_a_time,
     public_reading_shows_what_the_alliance_publishes_and_nothing_else,
     interventions_and_resident_input_are_listed_per_area_and_theme,

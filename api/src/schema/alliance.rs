@@ -73,7 +73,7 @@ impl From<&Meeting> for MeetingObject {
 
 /// The alliance of a programme.
 #[derive(Debug)]
-pub struct AllianceObject(AllianceState);
+pub struct AllianceObject(pub(crate) AllianceState);
 
 #[Object(name = "Alliance")]
 impl AllianceObject {

@@ -45,15 +45,18 @@ pub struct RecordedEventObject {
     programme_id: Option<String>,
     /// Who recorded it; only for the auditor and admin roles, null for everyone else.
     actor: Option<String>,
-    /// The role of the token it was recorded with; only for the auditor and admin roles.
+    /// The role of the token it was recorded with, e.g. `secretary`; for every signed-in
+    /// reader, null for anonymous readers.
     role: Option<String>,
-    /// The organisation of that token, if it has one; only for the auditor and admin roles.
+    /// The organisation of that token, if it has one; for every signed-in reader, null for
+    /// anonymous readers.
     organisation: Option<String>,
 }
 
 impl RecordedEventObject {
-    fn new(event: &AppliedEvent, with_actor: bool) -> Self {
-        let who = |v: &Option<String>| if with_actor { v.clone() } else { None };
+    fn new(event: &AppliedEvent, view: &View) -> Self {
+        let shown = |v: &Option<String>, to: bool| if to { v.clone() } else { None };
+        let signed_in = !view.published_only;
         Self {
             position: event.position,
             recorded_at: event.recorded_at,
@@ -61,9 +64,9 @@ impl RecordedEventObject {
             aggregate_id: event.aggregate_id.clone(),
             event_type: event.event_type.clone(),
             programme_id: event.programme_id.clone(),
-            actor: who(&event.actor),
-            role: who(&event.role),
-            organisation: who(&event.organisation),
+            actor: shown(&event.actor, view.with_actor),
+            role: shown(&event.role, signed_in),
+            organisation: shown(&event.organisation, signed_in),
         }
     }
 }
@@ -71,7 +74,10 @@ impl RecordedEventObject {
 /// Which events one subscriber receives and what it may see of them.
 struct View {
     programme: Option<String>,
+    /// An anonymous reader: only what an alliance publishes, and not under which role or
+    /// organisation it was recorded.
     published_only: bool,
+    /// Who recorded each event: auditors and admins.
     with_actor: bool,
 }
 
@@ -92,8 +98,9 @@ pub struct LiveSubscription;
 impl LiveSubscription {
     /// Each event the ledger records from now on (or after the position `after`), in position
     /// order, once this server's read models include it. Signed-in readers receive every
-    /// event; anonymous readers of a server with public reading only those of what an
-    /// alliance publishes (programme, decisions, targets, measurements).
+    /// event, with the role and organisation it was recorded under (and, for auditors and
+    /// admins, who recorded it); anonymous readers of a server with public reading only those
+    /// of what an alliance publishes (programme, decisions, targets, measurements).
     async fn event_recorded(
         &self,
         ctx: &Context<'_>,
@@ -150,10 +157,7 @@ async fn next_shown(
     loop {
         match feed.next().await? {
             Ok(event) if view.shows(&event) => {
-                return Some((
-                    Ok(RecordedEventObject::new(&event, view.with_actor)),
-                    Some(feed),
-                ));
+                return Some((Ok(RecordedEventObject::new(&event, view)), Some(feed)));
             }
             Ok(_) => {}
             Err(e) => return Some((Err(ApiError::from(e).into()), None)),

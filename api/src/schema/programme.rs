@@ -1,8 +1,9 @@
-//! Programmes: their texts, areas, pillars, indicators and execution programmes.
+//! Programmes: their texts, areas, pillars, indicators, execution programmes and alliance.
 
 use async_graphql::connection::Connection;
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
+use domain::alliance::Alliance;
 use domain::ids::{AreaId, ExecutionProgrammeId, IndicatorKey, PillarId, ProgrammeId};
 use domain::period::YearRange;
 use domain::programme::{
@@ -11,11 +12,13 @@ use domain::programme::{
     Indicator, Phase, Pillar, Programme, ProgrammeCommand, ProgrammeState, SetProgrammeText,
     TextKind, Theme,
 };
+use store::Position;
 
+use super::alliance::AllianceObject;
 use super::input::{self, slug, slugs};
 use super::page::page;
-use super::{load, position_of, record, state};
-use crate::auth::{require_reader, require_recorder};
+use super::{position_of, record, state};
+use crate::auth::{require_reader, require_recorder, require_signed_in};
 use crate::ApiError;
 
 macro_rules! mirror_enum {
@@ -203,36 +206,41 @@ impl From<&ExecutionProgramme> for ExecutionProgrammeObject {
     }
 }
 
-/// A programme of the national programme, e.g. Nationaal Programma Dordt West 2023-2043.
+/// A programme of the national programme, e.g. Nationaal Programma Dordt West 2023-2043, as
+/// it stood at a log position.
 #[derive(Debug)]
-pub struct ProgrammeObject(pub ProgrammeState);
+pub struct ProgrammeObject {
+    programme: ProgrammeState,
+    /// The position it was read at: its alliance is read at the same one.
+    at: Position,
+}
 
 impl ProgrammeObject {
     fn text(&self, kind: TextKind) -> Vec<String> {
-        self.0.texts.get(&kind).cloned().unwrap_or_default()
+        self.programme.texts.get(&kind).cloned().unwrap_or_default()
     }
 }
 
 #[Object(name = "Programme")]
 impl ProgrammeObject {
     async fn id(&self) -> String {
-        self.0.id.to_string()
+        self.programme.id.to_string()
     }
     async fn name(&self) -> &str {
-        &self.0.name
+        &self.programme.name
     }
     /// The municipality's CBS code, e.g. GM0505.
     async fn municipality_code(&self) -> &str {
-        &self.0.municipality_code
+        &self.programme.municipality_code
     }
     async fn national_programme(&self) -> &str {
-        &self.0.national_programme
+        &self.programme.national_programme
     }
     async fn period(&self) -> YearRangeObject {
-        self.0.period.into()
+        self.programme.period.into()
     }
     async fn ambition(&self) -> &str {
-        &self.0.ambition
+        &self.programme.ambition
     }
     async fn central_goal(&self) -> Option<String> {
         self.text(TextKind::CentralGoal).into_iter().next()
@@ -255,7 +263,7 @@ impl ProgrammeObject {
     }
     /// The programme's areas, of one kind when `kind` is given.
     async fn areas(&self, kind: Option<AreaKindValue>) -> Vec<AreaObject> {
-        self.0
+        self.programme
             .areas_in_order()
             .into_iter()
             .filter(|a| kind.is_none_or(|k| AreaKind::from(k) == a.kind))
@@ -264,14 +272,14 @@ impl ProgrammeObject {
     }
     /// The pillars in their numbered order.
     async fn pillars(&self) -> Vec<PillarObject> {
-        let mut pillars: Vec<&Pillar> = self.0.pillars.values().collect();
+        let mut pillars: Vec<&Pillar> = self.programme.pillars.values().collect();
         pillars.sort_by_key(|p| p.number);
         pillars
             .into_iter()
             .map(|p| PillarObject {
                 pillar: p.clone(),
                 indicators: self
-                    .0
+                    .programme
                     .indicators_in_order()
                     .into_iter()
                     .filter(|i| i.pillar == p.id)
@@ -281,18 +289,31 @@ impl ProgrammeObject {
             .collect()
     }
     async fn indicators(&self) -> Vec<IndicatorObject> {
-        self.0
+        self.programme
             .indicators_in_order()
             .into_iter()
             .map(Into::into)
             .collect()
     }
     async fn execution_programmes(&self) -> Vec<ExecutionProgrammeObject> {
-        self.0
+        self.programme
             .execution_programmes
             .values()
             .map(Into::into)
             .collect()
+    }
+    /// The alliance that carries the programme, as recorded at the same moment as the
+    /// programme: its chair, adoption rule, members (organisations and their representatives)
+    /// and meetings; null before it was formed. Not published: it needs a token, also on a
+    /// server that reads publicly.
+    async fn alliance(&self, ctx: &Context<'_>) -> Result<Option<AllianceObject>> {
+        require_signed_in(ctx)?;
+        let models = state(ctx).projection.read().await;
+        Ok(models
+            .alliance(self.programme.id.as_str(), self.at)
+            .and_then(Alliance::state)
+            .cloned()
+            .map(AllianceObject))
     }
 }
 
@@ -313,8 +334,15 @@ impl ProgrammeQuery {
     ) -> Result<Option<ProgrammeObject>> {
         require_reader(ctx)?;
         let id = slug("id", &id, ProgrammeId::parse)?;
-        let programme: Programme = load(ctx, id.as_str(), as_of).await?;
-        Ok(programme.state().cloned().map(ProgrammeObject))
+        let models = state(ctx).projection.read().await;
+        let at = position_of(&models, as_of);
+        Ok(models
+            .programme(id.as_str(), at)
+            .and_then(Programme::state)
+            .map(|p| ProgrammeObject {
+                programme: p.clone(),
+                at,
+            }))
     }
 
     /// Every programme in the ledger, in order of name and then id; the cursor is the id.
@@ -329,18 +357,19 @@ impl ProgrammeQuery {
         first: Option<i32>,
     ) -> Result<Connection<String, ProgrammeObject>> {
         require_reader(ctx)?;
-        let mut found: Vec<ProgrammeState> = {
+        let (mut found, at): (Vec<ProgrammeState>, Position) = {
             let models = state(ctx).projection.read().await;
             let at = position_of(&models, as_of);
-            models
+            let found = models
                 .all_programmes(at)
                 .filter_map(|r| r.state.state().cloned())
-                .collect()
+                .collect();
+            (found, at)
         };
         found.sort_by(|a, b| (&a.name, a.id.as_str()).cmp(&(&b.name, b.id.as_str())));
         let items = found
             .into_iter()
-            .map(|p| (p.id.to_string(), ProgrammeObject(p)))
+            .map(|programme| (programme.id.to_string(), ProgrammeObject { programme, at }))
             .collect();
         Ok(page(ctx, items, after, first)?)
     }
@@ -448,10 +477,12 @@ async fn run(
 ) -> Result<ProgrammeObject> {
     let name = command.name();
     let programme: Programme = record(ctx, &context, programme_id.as_str(), command, name).await?;
+    // The read models include the command now (read your writes): the alliance is read there.
+    let at = state(ctx).projection.position();
     programme
         .state()
         .cloned()
-        .map(ProgrammeObject)
+        .map(|programme| ProgrammeObject { programme, at })
         .ok_or_else(|| ApiError::Internal.into())
 }
 
