@@ -173,7 +173,8 @@ struct ServeArgs {
         long,
         env = "ALLIANCE_LEDGER_CHECKPOINT_EVERY_EVENTS",
         default_value_t = 1000,
-        value_name = "EVENTS"
+        value_name = "EVENTS",
+        value_parser = clap::value_parser!(u64).range(1..)
     )]
     checkpoint_every_events: u64,
     /// Sign a checkpoint at most this many seconds after the last one when there are new events.
@@ -181,7 +182,8 @@ struct ServeArgs {
         long,
         env = "ALLIANCE_LEDGER_CHECKPOINT_INTERVAL_SECS",
         default_value_t = 60,
-        value_name = "SECONDS"
+        value_name = "SECONDS",
+        value_parser = clap::value_parser!(u64).range(1..)
     )]
     checkpoint_interval_secs: u64,
     /// Answer GET /metrics only to scrapers that send this bearer token (without it /metrics
@@ -247,9 +249,16 @@ enum KeyCommand {
 
 #[derive(Debug, clap::Args)]
 struct VerifyArgs {
-    /// The ledger's public key (`<name>+<id>+<key>`), or a file holding it.
-    #[arg(long, env = "ALLIANCE_LEDGER_PUBLIC_KEY")]
-    public_key: String,
+    /// The ledger's public key (`<name>+<id>+<key>`), or a file holding it. Give it once more
+    /// for every key the ledger signed with before its key was replaced (or list them in the
+    /// file, one a line): each checkpoint must be signed by one of them.
+    #[arg(
+        long,
+        env = "ALLIANCE_LEDGER_PUBLIC_KEY",
+        required = true,
+        value_name = "KEY"
+    )]
+    public_key: Vec<String>,
     /// Verify this export (from `alliance-ledger export`) instead of the database; needs
     /// neither server nor database.
     #[arg(long)]
@@ -266,7 +275,8 @@ struct ExportArgs {
     /// Write to this file instead of standard output.
     #[arg(long, short)]
     output: Option<PathBuf>,
-    /// Stop after this position.
+    /// Stop after this position; the checkpoints file then holds only the checkpoints of at
+    /// most this many events.
     #[arg(long)]
     until: Option<i64>,
 }
@@ -488,19 +498,35 @@ async fn snapshot(url: &DatabaseUrl, keep: usize) -> anyhow::Result<()> {
 }
 
 async fn serve(url: &DatabaseUrl, args: ServeArgs) -> anyhow::Result<()> {
+    let signer = match &args.signing_key_file {
+        Some(path) => {
+            let signer = crate::trail::read_signing_key(path)?;
+            tracing::info!(
+                public_key = signer.public_key(),
+                "signing audit checkpoints with the key in {}",
+                path.display()
+            );
+            Some(signer)
+        }
+        None => {
+            tracing::warn!(
+                "no signing key: the log is hashed and proofs are served, but no checkpoint will \
+                 be signed. Make a key with `alliance-ledger key generate --name <name> --output \
+                 <file>` and start with --signing-key-file <file> \
+                 (ALLIANCE_LEDGER_SIGNING_KEY_FILE)"
+            );
+            None
+        }
+    };
     let db = Database::open(url).await?;
     if args.demo {
         alliance_ledger_demo(&db).await?;
     }
-    let signer = match &args.signing_key_file {
-        Some(path) => Some(crate::trail::read_signing_key(path)?),
-        None => None,
-    };
     let audit = api::AuditConfig {
         signer,
         checkpoints: projections::notary::CheckpointPolicy {
-            every_events: args.checkpoint_every_events.max(1),
-            every: std::time::Duration::from_secs(args.checkpoint_interval_secs.max(1)),
+            every_events: args.checkpoint_every_events,
+            every: std::time::Duration::from_secs(args.checkpoint_interval_secs),
         },
     };
     let (mut state, projector) =
@@ -632,15 +658,21 @@ async fn export(url: &DatabaseUrl, args: ExportArgs) -> anyhow::Result<()> {
 }
 
 async fn verify(url: &DatabaseUrl, args: VerifyArgs) -> anyhow::Result<()> {
-    let verifier = crate::trail::read_public_key(&args.public_key)?;
+    let verifier = crate::trail::TrustedKeys::read(&args.public_key)?;
+    let beside = args.export.as_deref().map(crate::trail::checkpoints_path);
     let mut checkpoints = Vec::new();
     for path in &args.checkpoint {
-        checkpoints.extend(crate::trail::read_checkpoints(path, &verifier)?);
+        let read = crate::trail::read_checkpoints(path, &verifier)?;
+        // An export's own checkpoints file is empty when no checkpoint covers its events; any
+        // other file given is meant to hold one.
+        if read.is_empty() && beside.as_ref() != Some(path) {
+            anyhow::bail!("{} holds no checkpoint", path.display());
+        }
+        checkpoints.extend(read);
     }
     let report = match &args.export {
         Some(export) => {
-            let beside = crate::trail::checkpoints_path(export);
-            if beside.exists() && !args.checkpoint.contains(&beside) {
+            if let Some(beside) = beside.filter(|b| b.exists() && !args.checkpoint.contains(b)) {
                 checkpoints.extend(crate::trail::read_checkpoints(&beside, &verifier)?);
             }
             crate::trail::verify_export(export, &checkpoints)?

@@ -7,7 +7,9 @@ use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
-use audit::{CheckpointVerifier, Finding, Hash, LogVerifier, Report, SignedCheckpoint};
+use audit::{
+    CheckpointError, CheckpointVerifier, Finding, Hash, LogVerifier, Report, SignedCheckpoint,
+};
 use serde::{Deserialize, Serialize};
 use store::{Database, LogFilter, LoggedEvent, Position};
 
@@ -65,19 +67,60 @@ pub fn generate_key(name: &str, output: &Path) -> anyhow::Result<String> {
 pub fn read_signing_key(path: &Path) -> anyhow::Result<audit::CheckpointSigner> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read the signing key {}", path.display()))?;
-    Ok(audit::CheckpointSigner::new(&text)?)
+    audit::CheckpointSigner::new(&text)
+        .with_context(|| format!("the signing key in {}", path.display()))
 }
 
-/// A public key given as its text or as the path of a file holding it.
-pub fn read_public_key(key: &str) -> anyhow::Result<CheckpointVerifier> {
-    let path = Path::new(key);
-    let text = if !key.contains('+') && path.is_file() {
-        std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read the public key {}", path.display()))?
-    } else {
-        key.to_owned()
-    };
-    Ok(CheckpointVerifier::new(&text)?)
+/// The public keys a verification trusts: the ledger's key, and the keys it used before when
+/// its signing key was replaced. A checkpoint must carry a valid signature by one of them.
+#[derive(Debug)]
+pub struct TrustedKeys(Vec<CheckpointVerifier>);
+
+impl TrustedKeys {
+    /// The keys given, each as its text (`<name>+<id>+<key>`) or as the path of a file holding
+    /// one key a line.
+    pub fn read(keys: &[String]) -> anyhow::Result<Self> {
+        let mut verifiers = Vec::new();
+        for key in keys {
+            let path = Path::new(key);
+            if !key.contains('+') && path.is_file() {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read the public key {}", path.display()))?;
+                let before = verifiers.len();
+                for line in text.lines().filter(|l| !l.trim().is_empty()) {
+                    verifiers.push(
+                        CheckpointVerifier::new(line)
+                            .with_context(|| format!("the public key in {}", path.display()))?,
+                    );
+                }
+                if verifiers.len() == before {
+                    bail!("{} holds no public key", path.display());
+                }
+            } else {
+                verifiers.push(CheckpointVerifier::new(key)?);
+            }
+        }
+        if verifiers.is_empty() {
+            bail!("no public key given");
+        }
+        Ok(Self(verifiers))
+    }
+
+    /// Reads a signed checkpoint and checks its signature with whichever trusted key made it.
+    pub fn verify(&self, note: &str) -> Result<SignedCheckpoint, CheckpointError> {
+        let mut refused = Vec::new();
+        for verifier in &self.0 {
+            match verifier.verify(note) {
+                Ok(checked) => return Ok(checked),
+                Err(CheckpointError::BadSignature { key }) => refused.push(key),
+                Err(other) => return Err(other),
+            }
+        }
+        refused.dedup();
+        Err(CheckpointError::BadSignature {
+            key: refused.join(" or "),
+        })
+    }
 }
 
 /// Writes the log up to `until` with leaf hashes to `out`, one JSON object a line; returns
@@ -138,13 +181,17 @@ pub async fn export_checkpoints(
 }
 
 /// Reads checkpoints from a file: either one signed note as published, or an export's
-/// checkpoints file (JSON lines). Every signature is checked.
+/// checkpoints file (JSON lines; empty when no checkpoint covers the export). Every signature is
+/// checked.
 pub fn read_checkpoints(
     path: &Path,
-    verifier: &CheckpointVerifier,
+    verifier: &TrustedKeys,
 ) -> anyhow::Result<Vec<SignedCheckpoint>> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read the checkpoints {}", path.display()))?;
+    if text.trim().is_empty() {
+        return Ok(Vec::new());
+    }
     if text.trim_start().starts_with('{') {
         text.lines()
             .filter(|l| !l.trim().is_empty())
@@ -196,7 +243,7 @@ fn to_hash(bytes: &[u8]) -> Option<Hash> {
 /// one published in the minutes).
 pub async fn verify_database(
     db: &Database,
-    verifier: &CheckpointVerifier,
+    verifier: &TrustedKeys,
     held: Vec<SignedCheckpoint>,
 ) -> anyhow::Result<Report> {
     const PAGE: u32 = 5_000;
@@ -268,7 +315,10 @@ pub fn print_report(report: &Report) -> bool {
                 report.verified_size.unwrap_or(0)
             );
             if report.checkpoints == 0 {
-                println!("no checkpoint was signed yet: nothing is proved beyond the leaf hashes");
+                println!(
+                    "no signed checkpoint to check against: nothing is proved beyond the \
+                     recorded leaf hashes"
+                );
             }
             let uncovered = report.uncovered();
             if uncovered > 0 {

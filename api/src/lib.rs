@@ -212,7 +212,7 @@ async fn start_notary(
     audit: AuditConfig,
 ) -> (Arc<tokio::sync::RwLock<AuditTrail>>, Option<NotaryTask>) {
     if audit.signer.is_none() {
-        tracing::info!(
+        tracing::debug!(
             "no signing key: the audit trail is hashed and proved, but no checkpoint is signed"
         );
     }

@@ -9,7 +9,10 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use audit::{CheckpointSigner, CheckpointVerifier, Hash, LeafEvent, MerkleTree, SignedCheckpoint};
+use audit::{
+    CheckpointError, CheckpointSigner, CheckpointVerifier, Hash, LeafEvent, MerkleTree,
+    SignedCheckpoint,
+};
 use chrono::Utc;
 use store::{Database, LogFilter, LoggedEvent, Position, StoreError, StoredCheckpoint};
 use tokio::sync::RwLock;
@@ -266,8 +269,10 @@ fn to_hash(bytes: &[u8]) -> Option<Hash> {
     <[u8; 32]>::try_from(bytes).ok().map(Hash)
 }
 
-/// The stored checkpoint, checked: its signature (when a verifier is given) and its root
-/// against the tree.
+/// The stored checkpoint, checked: its root against the tree, and its signature when a verifier
+/// is given. A checkpoint signed with another key (the one the ledger used before its key was
+/// replaced) is taken as its row says, with a warning: whether every checkpoint carries a
+/// trusted signature is for `alliance-ledger verify` to say, with every key the ledger used.
 fn check_stored(
     tree: &MerkleTree,
     stored: &StoredCheckpoint,
@@ -277,15 +282,27 @@ fn check_stored(
         size: stored.tree_size,
         reason,
     };
-    let checkpoint = match verifier {
-        Some(v) => v.verify(&stored.note).map_err(|e| bad(e.to_string()))?,
-        None => SignedCheckpoint {
+    let as_stored = || -> Result<SignedCheckpoint, NotaryError> {
+        Ok(SignedCheckpoint {
             origin: stored.note.lines().next().unwrap_or_default().to_owned(),
             size: u64::try_from(stored.tree_size).map_err(|e| bad(e.to_string()))?,
             root: to_hash(&stored.root_hash).ok_or_else(|| bad("root is not 32 bytes".into()))?,
             time: stored.signed_at,
             note: stored.note.clone(),
-        },
+        })
+    };
+    let checkpoint = match verifier.map(|v| v.verify(&stored.note)) {
+        None => as_stored()?,
+        Some(Ok(checked)) => checked,
+        Some(Err(CheckpointError::BadSignature { .. })) => {
+            tracing::warn!(
+                tree_size = stored.tree_size,
+                "the newest stored checkpoint is not signed by this server's key: expected after \
+                 the signing key was replaced, else run `alliance-ledger verify`"
+            );
+            as_stored()?
+        }
+        Some(Err(e)) => return Err(bad(e.to_string())),
     };
     match tree.root(checkpoint.size) {
         Ok(root) if root == checkpoint.root => Ok(checkpoint),

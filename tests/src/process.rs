@@ -1,5 +1,7 @@
+use std::fs::File;
 use std::net::TcpListener;
-use std::process::{Child, Command, Output, Stdio};
+use std::path::PathBuf;
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::{GraphqlClient, TestDb};
@@ -41,6 +43,9 @@ pub fn cli(db: Option<&TestDb>, args: &[&str]) -> Output {
 pub struct LedgerProcess {
     child: Child,
     pub port: u16,
+    /// The server's standard error.
+    log: PathBuf,
+    _log_dir: tempfile::TempDir,
 }
 
 fn free_port() -> u16 {
@@ -53,20 +58,38 @@ fn free_port() -> u16 {
 impl LedgerProcess {
     /// Starts `serve` on `db` and waits until `/healthz` answers.
     pub async fn start(db: &TestDb) -> Self {
+        Self::start_with(db, &[], &[]).await
+    }
+
+    /// Starts `serve` on `db` with `args` after `serve --listen ...` (e.g.
+    /// `["--signing-key-file", path]`) and `env` set in its environment (after `RUST_LOG=warn`,
+    /// which it may override), and waits until `/healthz` answers. Panics with the server's log
+    /// when it exits before that.
+    pub async fn start_with(db: &TestDb, args: &[&str], env: &[(&str, &str)]) -> Self {
         let port = free_port();
+        let log_dir = tempfile::tempdir().expect("a folder for the server's log");
+        let log = log_dir.path().join("server.log");
         let child = Command::new(ledger_binary())
             .env_remove("DATABASE_URL")
             .env("RUST_LOG", "warn")
+            .envs(env.iter().copied())
             .arg("--database-url")
             .arg(db.url.expose())
             .arg("serve")
             .arg("--listen")
             .arg(format!("127.0.0.1:{port}"))
+            .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
+            .stderr(File::create(&log).expect("create the server's log file"))
             .spawn()
             .expect("start the ledger binary");
-        let process = Self { child, port };
+        let mut process = Self {
+            child,
+            port,
+            log,
+            _log_dir: log_dir,
+        };
         let client = process.client();
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
@@ -75,9 +98,13 @@ impl LedgerProcess {
                     return process;
                 }
             }
+            if let Ok(Some(exit)) = process.child.try_wait() {
+                panic!("the ledger exited with {exit}:\n{}", process.log_text());
+            }
             assert!(
                 Instant::now() < deadline,
-                "the ledger did not start in 30 s"
+                "the ledger did not start in 30 s:\n{}",
+                process.log_text()
             );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
@@ -85,6 +112,22 @@ impl LedgerProcess {
 
     pub fn client(&self) -> GraphqlClient {
         GraphqlClient::new(format!("http://127.0.0.1:{}", self.port))
+    }
+
+    /// What the server wrote to standard error so far: its log.
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Asks the server to stop as an operator does (SIGTERM), waits until it has, and returns
+    /// how it exited. Its log stays readable.
+    pub fn terminate(&mut self) -> ExitStatus {
+        let sent = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(sent.success(), "kill -TERM {}", self.child.id());
+        self.child.wait().expect("wait for the ledger to stop")
     }
 
     /// Kills the server at once (SIGKILL): no shutdown, no flushing, as a crash would.

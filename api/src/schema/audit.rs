@@ -68,10 +68,30 @@ fn size(field: &str, value: i64) -> Result<u64, ApiError> {
         .ok_or_else(|| ApiError::bad_input(field, "must be 1 or more"))
 }
 
-fn proof_error(field: &str, error: ProofError) -> ApiError {
+/// A proof the tree could not give, blamed on the argument that asked for it: a size beyond
+/// the tree on `size_field`, a leaf outside the tree asked on `position`, a range with `from`
+/// beyond `to` on `from`.
+fn proof_error(size_field: &str, error: ProofError) -> ApiError {
     match error {
-        ProofError::Invalid => ApiError::Internal,
-        other => ApiError::bad_input(field, other),
+        ProofError::Invalid => {
+            tracing::error!("the audit trail's tree could not prove what it holds");
+            ApiError::Internal
+        }
+        ProofError::BeyondTree { asked, size } => ApiError::bad_input(
+            size_field,
+            format!("must not exceed the {size} events hashed so far; got {asked}"),
+        ),
+        ProofError::NoSuchLeaf { index, size } => ApiError::bad_input(
+            "position",
+            format!(
+                "must be within the tree of {size} events; got {}",
+                index.saturating_add(1)
+            ),
+        ),
+        ProofError::BadRange { from, to } => ApiError::bad_input(
+            "from",
+            format!("must not be greater than `to` ({to}); got {from}"),
+        ),
     }
 }
 
@@ -139,7 +159,7 @@ impl AuditQuery {
         };
         let path = tree
             .inclusion_proof(index, tree_size)
-            .map_err(|e| proof_error("position", e))?;
+            .map_err(|e| proof_error("treeSize", e))?;
         let leaf = tree.leaf_hash(index).ok_or(ApiError::Internal)?;
         let root = tree
             .root(tree_size)
