@@ -20,18 +20,39 @@ pub struct StoredCheckpoint {
 impl Database {
     /// Records leaf hashes, `(position, hash)` in position order. A position recorded already
     /// (by another server following the same log) is left as it is; returns the positions whose
-    /// stored hash differs from the one given, which means the event changed in between.
+    /// stored hash differs from the one given (in position order), which means the event
+    /// changed in between.
     pub async fn record_leaves(
         &self,
         leaves: &[(Position, [u8; 32])],
     ) -> Result<Vec<Position>, StoreError> {
-        let insert = "INSERT INTO audit_leaves (position, leaf_hash) VALUES ($1, $2) \
-                      ON CONFLICT (position) DO NOTHING";
         let mut differing = Vec::new();
-        // The same statements on either pool, in one transaction.
-        macro_rules! record {
-            ($pool:expr) => {{
-                let mut tx = $pool.begin().await?;
+        match self {
+            Database::Postgres(pool) => {
+                // One round trip for the whole batch. The join sees the rows that were there
+                // before the statement (not those it inserts), so it finds exactly the positions
+                // recorded earlier with another hash.
+                let sql = "WITH incoming AS ( \
+                               SELECT * FROM UNNEST($1::bigint[], $2::bytea[]) AS t(position, leaf_hash)), \
+                           inserted AS ( \
+                               INSERT INTO audit_leaves (position, leaf_hash) \
+                               SELECT position, leaf_hash FROM incoming \
+                               ON CONFLICT (position) DO NOTHING) \
+                           SELECT i.position FROM incoming i JOIN audit_leaves a USING (position) \
+                           WHERE a.leaf_hash <> i.leaf_hash ORDER BY i.position";
+                let positions: Vec<Position> = leaves.iter().map(|(p, _)| *p).collect();
+                let hashes: Vec<Vec<u8>> = leaves.iter().map(|(_, h)| h.to_vec()).collect();
+                differing = sqlx::query_scalar(sql)
+                    .bind(positions)
+                    .bind(hashes)
+                    .fetch_all(pool)
+                    .await?;
+            }
+            Database::Sqlite(pool) => {
+                // SQLite is in-process: row by row inside one transaction is as fast.
+                let insert = "INSERT INTO audit_leaves (position, leaf_hash) VALUES ($1, $2) \
+                              ON CONFLICT (position) DO NOTHING";
+                let mut tx = pool.begin().await?;
                 for (position, hash) in leaves {
                     let inserted = sqlx::query(insert)
                         .bind(position)
@@ -52,11 +73,8 @@ impl Database {
                     }
                 }
                 tx.commit().await?;
-            }};
-        }
-        match self {
-            Database::Postgres(pool) => record!(pool),
-            Database::Sqlite(pool) => record!(pool),
+                differing.sort_unstable();
+            }
         }
         Ok(differing)
     }

@@ -678,7 +678,60 @@ async fn the_log_is_read_by_actor_and_time_with_the_other_filters(t: TestDb) {
     }
 }
 
+/// Leaf hashes are recorded once per position: a second writer (another server) recording the
+/// same leaves changes nothing, one recording a different hash for a position is told which, and
+/// the table refuses changes like the log does.
+async fn audit_leaves_are_recorded_once_and_differences_reported(t: TestDb) {
+    let h = |n: u8| [n; 32];
+    assert_eq!(
+        t.db.record_leaves(&[(1, h(1)), (2, h(2))])
+            .await
+            .expect("record"),
+        Vec::<i64>::new()
+    );
+    assert_eq!(
+        t.db.record_leaves(&[(2, h(2)), (3, h(3))])
+            .await
+            .expect("record"),
+        Vec::<i64>::new()
+    );
+    assert_eq!(
+        t.db.record_leaves(&[(3, h(9)), (4, h(4)), (2, h(8))])
+            .await
+            .expect("record"),
+        vec![2, 3],
+        "the positions recorded before with another hash"
+    );
+    let stored = t.db.read_leaves(0, 10).await.expect("read");
+    assert_eq!(
+        stored,
+        vec![
+            (1, h(1).to_vec()),
+            (2, h(2).to_vec()),
+            (3, h(3).to_vec()),
+            (4, h(4).to_vec())
+        ],
+        "the first hash recorded stays"
+    );
+    assert_eq!(
+        t.db.read_leaves(2, 1).await.expect("read"),
+        vec![(3, h(3).to_vec())]
+    );
+    let refused = match &t.db {
+        Database::Postgres(pool) => sqlx::query("UPDATE audit_leaves SET leaf_hash = leaf_hash")
+            .execute(pool)
+            .await
+            .is_err(),
+        Database::Sqlite(pool) => sqlx::query("DELETE FROM audit_leaves WHERE position = 1")
+            .execute(pool)
+            .await
+            .is_err(),
+    };
+    assert!(refused, "the audit trail is append-only");
+}
+
 on_both_backends!(
+    audit_leaves_are_recorded_once_and_differences_reported,
     the_log_is_read_by_actor_and_time_with_the_other_filters,
     events_are_appended_and_loaded_back,
     concurrent_commands_on_one_aggregate_give_one_success_and_one_conflict,
