@@ -2,13 +2,11 @@
 //! structured log, over real HTTP.
 
 use std::collections::{BTreeMap, HashMap};
-use std::fs::File;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use domain::access::Role;
 use serde_json::{json, Value};
-use tests::{fixtures, ledger_binary, on_both_backends, Backend, TestDb, TestServer};
+use tests::{fixtures, on_both_backends, Backend, LedgerProcess, TestDb, TestServer};
 
 const PROPOSE: &str = "mutation($input: ProposeDecisionInput!) {
     proposeDecision(input: $input) { id status }
@@ -501,71 +499,6 @@ async fn a_metrics_token_keeps_metrics_from_others() {
     projector.stop().await;
 }
 
-/// The ledger binary serving with JSON logs into a file.
-struct LoggingServer {
-    child: Child,
-    port: u16,
-    log: std::path::PathBuf,
-    _dir: tempfile::TempDir,
-}
-
-impl LoggingServer {
-    async fn start(t: &TestDb) -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
-        let dir = tempfile::tempdir().expect("a temporary folder");
-        let log = dir.path().join("server.log");
-        let child = Command::new(ledger_binary())
-            .env_remove("DATABASE_URL")
-            .env_remove("RUST_LOG")
-            .env("ALLIANCE_LEDGER_LOG_FORMAT", "json")
-            .env("ALLIANCE_LEDGER_LOG", "info")
-            .args(["--database-url", t.url.expose(), "serve"])
-            .args(["--listen", &format!("127.0.0.1:{port}")])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(File::create(&log).expect("a log file"))
-            .spawn()
-            .expect("start the ledger binary");
-        let mut server = Self {
-            child,
-            port,
-            log,
-            _dir: dir,
-        };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Ok(response) = reqwest::get(format!("http://127.0.0.1:{port}/healthz")).await {
-                if response.status().is_success() {
-                    return server;
-                }
-            }
-            if let Ok(Some(exit)) = server.child.try_wait() {
-                panic!("the server exited with {exit}: {}", server.log_text());
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the ledger did not start in 30 s"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-
-    fn log_text(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-}
-
-impl Drop for LoggingServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// The request id of a JSON log line: from its own fields, else from its span.
 fn request_id_of(line: &Value) -> Option<&str> {
     line["fields"]["request_id"]
         .as_str()
@@ -577,7 +510,11 @@ async fn json_logs_carry_the_request_id_and_never_the_token() {
     let t = TestDb::new(Backend::Sqlite).await;
     t.with_programme().await;
     let secret = t.token("Sanne", Role::Secretary, None).await;
-    let server = LoggingServer::start(&t).await;
+    let json_logs = [
+        ("ALLIANCE_LEDGER_LOG_FORMAT", "json"),
+        ("ALLIANCE_LEDGER_LOG", "info"),
+    ];
+    let server = LedgerProcess::start_with(&t, &[], &json_logs).await;
     let base = format!("http://127.0.0.1:{}", server.port);
     let http = reqwest::Client::new();
     for (id, title) in [("log-check-1", "Wijkagent Wielwijk"), ("log-check-2", "")] {

@@ -3,9 +3,6 @@
 //! out against the log is used and only the later events are folded; a corrupt or stale snapshot
 //! is ignored, never trusted.
 
-use std::fs::File;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use domain::access::Role;
@@ -15,7 +12,7 @@ use projections::snapshot::{self, Rejection, SnapshotPolicy};
 use projections::{LedgerState, Until};
 use serde_json::{json, Value};
 use store::{CommandBus, CommandContext, Database, Position, StoredSnapshot};
-use tests::{cli, ledger_binary, on_both_backends, GraphqlClient, TestDb, TestServer};
+use tests::{cli, on_both_backends, GraphqlClient, LedgerProcess, TestDb, TestServer};
 use uuid::Uuid;
 
 const LEDGER: &str = "{ ledger { position stateChecksum } }";
@@ -155,67 +152,21 @@ async fn execute(t: &TestDb, sql: &str, blob: Option<Vec<u8>>) {
 }
 
 /// The server's binary as a process with extra `serve` flags and its log (JSON lines) in a file.
-struct Server {
-    child: Child,
-    port: u16,
-    log: PathBuf,
-    _dir: tempfile::TempDir,
-}
+struct Server(LedgerProcess);
 
 impl Server {
     async fn start(t: &TestDb, flags: &[&str]) -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
-        let dir = tempfile::tempdir().expect("a temporary folder");
-        let log = dir.path().join("server.log");
-        let child = Command::new(ledger_binary())
-            .env_remove("DATABASE_URL")
-            .env("RUST_LOG", "info")
-            .args(["--log-json", "--database-url", t.url.expose(), "serve"])
-            .args(["--listen", &format!("127.0.0.1:{port}")])
-            .args(flags)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(File::create(&log).expect("a log file"))
-            .spawn()
-            .expect("start the ledger binary");
-        let mut server = Self {
-            child,
-            port,
-            log,
-            _dir: dir,
-        };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Ok(response) = reqwest::get(format!("http://127.0.0.1:{port}/healthz")).await {
-                if response.status().is_success() {
-                    return server;
-                }
-            }
-            if let Ok(Some(exit)) = server.child.try_wait() {
-                panic!("the server exited with {exit}: {}", server.log_text());
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the ledger did not start in 30 s"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        let json_logs = [("ALLIANCE_LEDGER_LOG_FORMAT", "json"), ("RUST_LOG", "info")];
+        Self(LedgerProcess::start_with(t, flags, &json_logs).await)
     }
 
     fn client(&self) -> GraphqlClient {
-        GraphqlClient::new(format!("http://127.0.0.1:{}", self.port))
-    }
-
-    fn log_text(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
+        self.0.client()
     }
 
     /// The fields of the first log line with this message.
     fn log_line(&self, message: &str) -> Value {
-        let text = self.log_text();
+        let text = self.0.log_text();
         text.lines()
             .filter_map(|l| serde_json::from_str::<Value>(l).ok())
             .find(|l| l["fields"]["message"] == message)
@@ -234,26 +185,17 @@ impl Server {
 
     /// Asks the server to stop (SIGTERM) and waits until it has.
     fn terminate(mut self) {
-        let status = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .expect("run kill");
-        assert!(status.success());
-        let exit = self.child.wait().expect("wait for the server");
-        assert!(exit.success(), "a clean stop: {exit}\n{}", self.log_text());
+        let exit = self.0.terminate();
+        assert!(
+            exit.success(),
+            "a clean stop: {exit}\n{}",
+            self.0.log_text()
+        );
     }
 
     /// Kills the server at once (SIGKILL), as a crash would.
-    fn kill(mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+    fn kill(self) {
+        self.0.kill();
     }
 }
 
