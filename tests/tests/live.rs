@@ -526,9 +526,11 @@ async fn anonymous_readers_of_a_public_server_follow_only_what_is_published(t: T
     assert_eq!(published["position"], json!(from + 2));
     assert_eq!(published["aggregateId"], json!(decision));
     assert_eq!(published["eventType"], "DecisionProposed");
+    // Who recorded it stays hidden; the role it was recorded under is institutional, and shown
+    // to the public as a target's history shows it.
     assert_eq!(published["actor"], Value::Null);
-    assert_eq!(published["role"], Value::Null);
-    assert_eq!(published["organisation"], Value::Null);
+    assert_eq!(published["role"], "secretary");
+    assert_eq!(published["organisation"], Value::Null, "the token names no organisation");
     server.stop().await;
 }
 

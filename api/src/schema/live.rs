@@ -45,18 +45,20 @@ pub struct RecordedEventObject {
     programme_id: Option<String>,
     /// Who recorded it; only for the auditor and admin roles, null for everyone else.
     actor: Option<String>,
-    /// The role of the token it was recorded with, e.g. `secretary`; for every signed-in
-    /// reader, null for anonymous readers.
+    /// The role of the token it was recorded with, e.g. `secretary`: institutional, so shown
+    /// to every reader of the event, as in a target's history.
     role: Option<String>,
-    /// The organisation of that token, if it has one; for every signed-in reader, null for
-    /// anonymous readers.
+    /// The organisation of that token, if it has one; shown to every reader of the event.
     organisation: Option<String>,
 }
 
 impl RecordedEventObject {
     fn new(event: &AppliedEvent, view: &View) -> Self {
-        let shown = |v: &Option<String>, to: bool| if to { v.clone() } else { None };
-        let signed_in = !view.published_only;
+        let actor = if view.with_actor {
+            event.actor.clone()
+        } else {
+            None
+        };
         Self {
             position: event.position,
             recorded_at: event.recorded_at,
@@ -64,9 +66,9 @@ impl RecordedEventObject {
             aggregate_id: event.aggregate_id.clone(),
             event_type: event.event_type.clone(),
             programme_id: event.programme_id.clone(),
-            actor: shown(&event.actor, view.with_actor),
-            role: shown(&event.role, signed_in),
-            organisation: shown(&event.organisation, signed_in),
+            actor,
+            role: event.role.clone(),
+            organisation: event.organisation.clone(),
         }
     }
 }
@@ -74,8 +76,7 @@ impl RecordedEventObject {
 /// Which events one subscriber receives and what it may see of them.
 struct View {
     programme: Option<String>,
-    /// An anonymous reader: only what an alliance publishes, and not under which role or
-    /// organisation it was recorded.
+    /// An anonymous reader: only the events of what an alliance publishes.
     published_only: bool,
     /// Who recorded each event: auditors and admins.
     with_actor: bool,
@@ -97,10 +98,10 @@ pub struct LiveSubscription;
 #[Subscription(name = "Subscription")]
 impl LiveSubscription {
     /// Each event the ledger records from now on (or after the position `after`), in position
-    /// order, once this server's read models include it. Signed-in readers receive every
-    /// event, with the role and organisation it was recorded under (and, for auditors and
-    /// admins, who recorded it); anonymous readers of a server with public reading only those
-    /// of what an alliance publishes (programme, decisions, targets, measurements).
+    /// order, once this server's read models include it, with the role and organisation it was
+    /// recorded under (and, for auditors and admins, who recorded it). Signed-in readers receive
+    /// every event; anonymous readers of a server with public reading only those of what an
+    /// alliance publishes (programme, decisions, targets, measurements).
     async fn event_recorded(
         &self,
         ctx: &Context<'_>,
