@@ -85,6 +85,10 @@ enum Command {
     Verify(VerifyArgs),
     /// Record the Dordt West demo programme into the database (skipping what is there already).
     Demo,
+    /// Import monitoring results or targets from a CSV or Excel file, all or nothing
+    /// (docs/import.md).
+    #[command(subcommand)]
+    Import(crate::imports::ImportCommand),
     /// Print the GraphQL schema (SDL) the server serves.
     Schema,
     /// Rebuild every read model from the log, from nothing, and print the number of events and
@@ -384,6 +388,7 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
             print!("{}", api::sdl());
             Ok(())
         }
+        Command::Import(cmd) => crate::imports::run(&url, cmd).await,
         Command::Demo => {
             let db = Database::open(&url).await?;
             let report = alliance_ledger_demo(&db).await;

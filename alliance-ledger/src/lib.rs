@@ -3,6 +3,7 @@
 
 mod cli;
 pub mod demo;
+mod imports;
 pub mod trail;
 
 pub use cli::{run, Cli};

@@ -530,7 +530,11 @@ async fn anonymous_readers_of_a_public_server_follow_only_what_is_published(t: T
     // to the public as a target's history shows it.
     assert_eq!(published["actor"], Value::Null);
     assert_eq!(published["role"], "secretary");
-    assert_eq!(published["organisation"], Value::Null, "the token names no organisation");
+    assert_eq!(
+        published["organisation"],
+        Value::Null,
+        "the token names no organisation"
+    );
     server.stop().await;
 }
 
