@@ -135,6 +135,18 @@ struct ServeArgs {
     /// Longest a request may take before it is answered with 408 Request Timeout.
     #[arg(long, env = "ALLIANCE_LEDGER_REQUEST_TIMEOUT_SECS", default_value_t = api::Limits::default().request_timeout.as_secs(), value_name = "SECONDS")]
     request_timeout_secs: u64,
+    /// How often to ping each websocket (subscription) connection, so proxies keep it open
+    /// (0: never).
+    #[arg(long, env = "ALLIANCE_LEDGER_WEBSOCKET_PING_SECS", default_value_t = api::Limits::default().websocket_keepalive.as_secs(), value_name = "SECONDS")]
+    websocket_ping_secs: u64,
+    /// How long a websocket client has to sign in (`connection_init`) before it is closed (0: no
+    /// limit).
+    #[arg(long, env = "ALLIANCE_LEDGER_WEBSOCKET_INIT_TIMEOUT_SECS", default_value_t = api::Limits::default().websocket_init_timeout.as_secs(), value_name = "SECONDS")]
+    websocket_init_timeout_secs: u64,
+    /// How often an open websocket's token is checked again, so a revoked token ends its
+    /// subscriptions (0: never).
+    #[arg(long, env = "ALLIANCE_LEDGER_WEBSOCKET_TOKEN_RECHECK_SECS", default_value_t = api::Limits::default().websocket_token_recheck.as_secs(), value_name = "SECONDS")]
+    websocket_token_recheck_secs: u64,
     /// Store a snapshot of the read models after this many new events (0: never by count).
     /// A server starts from the newest snapshot it can verify and folds only the later events.
     #[arg(
@@ -543,7 +555,9 @@ async fn serve(url: &DatabaseUrl, args: ServeArgs) -> anyhow::Result<()> {
         max_page_size: args.max_page_size,
         max_body_bytes: args.max_body_bytes,
         request_timeout: std::time::Duration::from_secs(args.request_timeout_secs),
-        ..api::Limits::default()
+        websocket_keepalive: std::time::Duration::from_secs(args.websocket_ping_secs),
+        websocket_init_timeout: std::time::Duration::from_secs(args.websocket_init_timeout_secs),
+        websocket_token_recheck: std::time::Duration::from_secs(args.websocket_token_recheck_secs),
     };
     state.metrics_token = args.metrics_token.as_deref().map(api::MetricsToken::new);
     let head = state.projection.position();

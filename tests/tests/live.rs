@@ -12,7 +12,7 @@ use domain::ids::{DecisionId, ProgrammeId};
 use futures::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use store::CommandContext;
-use tests::{on_both_backends, GraphqlClient, LedgerProcess, TestDb, TestServer};
+use tests::{on_both_backends, Backend, GraphqlClient, LedgerProcess, TestDb, TestServer};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
@@ -819,6 +819,28 @@ async fn a_connection_that_does_not_sign_in_in_time_is_closed(t: TestDb) {
         .await;
     assert_eq!(prompt.next_event("1").await["position"], json!(head));
     server.stop().await;
+}
+
+/// The settings reach the real binary from its flags: a silent connection is closed after the
+/// `--websocket-init-timeout-secs` given, not after the default 10 s.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_binary_takes_its_websocket_settings_from_flags() {
+    let t = TestDb::new(Backend::Sqlite).await;
+    t.with_programme().await;
+    let server = LedgerProcess::start_with(&t, &["--websocket-init-timeout-secs", "1"], &[]).await;
+    let opened = Instant::now();
+    let mut silent = Live::open(&server.client(), None)
+        .await
+        .expect("the upgrade");
+    match silent.receive(PATIENCE).await {
+        Some(Err((code, reason))) => assert_eq!(code, 4408, "{reason}"),
+        other => panic!("expected the connection to close with 4408, got {other:?}"),
+    }
+    assert!(
+        opened.elapsed() < Duration::from_secs(5),
+        "closed after {:?}, with a timeout of 1 s",
+        opened.elapsed()
+    );
 }
 
 async fn the_server_pings_open_connections(t: TestDb) {
