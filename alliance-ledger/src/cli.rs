@@ -697,7 +697,8 @@ async fn verify(url: &DatabaseUrl, args: VerifyArgs) -> anyhow::Result<()> {
             crate::trail::verify_export(export, &checkpoints)?
         }
         None => {
-            let db = Database::open(url).await?;
+            // Only reads: no migrations, so an auditor's read-only database user suffices.
+            let db = Database::connect(url).await?;
             let report = crate::trail::verify_database(&db, &verifier, checkpoints).await;
             db.close().await;
             report?

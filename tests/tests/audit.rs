@@ -1331,3 +1331,49 @@ fn verify_without_a_public_key_says_it_is_needed() {
         text(&out.stderr)
     );
 }
+
+/// An auditor's database user may only read: `verify` applies no migrations and writes nothing,
+/// so a PostgreSQL role with SELECT alone verifies the log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_read_only_database_user_verifies() {
+    let t = TestDb::new(Backend::Postgres).await;
+    let signed = signed_demo(&t).await;
+    let role = format!("auditor_{}", Uuid::new_v4().simple());
+    let Database::Postgres(pool) = &t.db else {
+        unreachable!("a PostgreSQL database")
+    };
+    for sql in [
+        format!("CREATE ROLE {role} LOGIN"),
+        format!("GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}"),
+    ] {
+        sqlx::query(&sql).execute(pool).await.expect(&sql);
+    }
+    let url = t.url.expose().replacen("postgres@", &format!("{role}@"), 1);
+    assert_ne!(
+        url,
+        t.url.expose(),
+        "the URL names the read-only user: {url}"
+    );
+    let out = Command::new(ledger_binary())
+        .env_remove("DATABASE_URL")
+        .args([
+            "--database-url",
+            &url,
+            "verify",
+            "--public-key",
+            &signed.public_key,
+        ])
+        .output()
+        .expect("run verify");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    sqlx::query(&format!("DROP OWNED BY {role}"))
+        .execute(pool)
+        .await
+        .expect("drop the grants");
+    sqlx::query(&format!("DROP ROLE {role}"))
+        .execute(pool)
+        .await
+        .expect("drop the role");
+    assert!(out.status.success(), "{stderr}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("verified:"));
+}
