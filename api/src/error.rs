@@ -33,6 +33,9 @@ pub enum ApiError {
     /// The idempotency key was used before for another request.
     IdempotencyKeyReused,
     Unavailable,
+    /// The audit trail did not check out when the server started; it proves nothing until the
+    /// cause is mended (the reason names it).
+    AuditTrailFailed(String),
     Internal,
 }
 
@@ -54,6 +57,10 @@ impl ApiError {
                     .into()
             }
             Self::Unavailable => "the ledger's database is unavailable; try again shortly".into(),
+            Self::AuditTrailFailed(reason) => format!(
+                "the audit trail did not check out when this server started, so it proves \
+                 nothing: {reason}"
+            ),
             Self::Internal => {
                 "internal error; the server log has the details under this request's id".into()
             }
@@ -69,7 +76,7 @@ impl ApiError {
             Self::Forbidden(_) | Self::ForbiddenByRule { .. } => "FORBIDDEN",
             Self::Conflict => "CONFLICT",
             Self::IdempotencyKeyReused => "IDEMPOTENCY_KEY_REUSED",
-            Self::Unavailable => "UNAVAILABLE",
+            Self::Unavailable | Self::AuditTrailFailed(_) => "UNAVAILABLE",
             Self::Internal => "INTERNAL",
         }
     }

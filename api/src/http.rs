@@ -225,17 +225,34 @@ async fn metrics_text(State(shared): State<Shared>, headers: HeaderMap) -> Respo
                 .into_response();
         }
     }
-    let text = state.metrics.encode(&state.db, &state.projection).await;
+    let text = state
+        .metrics
+        .encode(&state.db, &state.projection, &state.audit)
+        .await;
     ([(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)], text).into_response()
 }
 
 async fn healthz(State(shared): State<Shared>) -> Response {
     let backend = shared.state.db.backend().to_string();
+    // The audit trail does not decide whether this server can serve; it is reported so that
+    // monitoring notices a trail that did not check out.
+    let audit = {
+        let trail = shared.state.audit.read().await;
+        match trail.failure() {
+            None => serde_json::json!({
+                "status": "ok",
+                "treeSize": trail.tree().size(),
+                "checkpointSize": trail.latest_checkpoint().map(|c| c.size),
+            }),
+            Some(reason) => serde_json::json!({ "status": "failed", "reason": reason }),
+        }
+    };
     match shared.state.db.head().await {
         Ok(position) => Json(serde_json::json!({
             "status": "ok",
             "database": backend,
             "position": position,
+            "audit": audit,
         }))
         .into_response(),
         Err(e) => {

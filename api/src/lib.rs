@@ -231,7 +231,8 @@ async fn start_notary(
         }
         Err(error) => {
             tracing::error!(%error, "the audit trail does not check out; no proofs or checkpoints");
-            (Arc::default(), None)
+            let failed = AuditTrail::failed(error.to_string());
+            (Arc::new(tokio::sync::RwLock::new(failed)), None)
         }
     }
 }

@@ -18,6 +18,7 @@ use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, Opera
 use async_graphql::{Request, Response, ServerResult, Variables};
 use axum::http::{HeaderValue, Method};
 use futures::stream::{BoxStream, StreamExt};
+use projections::notary::AuditTrail;
 use projections::Projection;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -91,6 +92,9 @@ struct Inner {
     log_head: Gauge,
     projector_lag: Gauge,
     database_up: Gauge,
+    audit_trail_ok: Gauge,
+    audit_tree_size: Gauge,
+    audit_checkpoint_size: Gauge,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -176,6 +180,25 @@ impl Metrics {
              head and lag then keep their last values)",
             database_up.clone(),
         );
+        let audit_trail_ok = Gauge::default();
+        registry.register(
+            "audit_trail_ok",
+            "1 when the audit trail checked out at start (recorded leaf hashes and the newest \
+             checkpoint agree), else 0: it then proves and signs nothing",
+            audit_trail_ok.clone(),
+        );
+        let audit_tree_size = Gauge::default();
+        registry.register(
+            "audit_tree_size",
+            "Events hashed into this server's Merkle tree",
+            audit_tree_size.clone(),
+        );
+        let audit_checkpoint_size = Gauge::default();
+        registry.register(
+            "audit_checkpoint_size",
+            "Events covered by the newest signed checkpoint (0: none yet)",
+            audit_checkpoint_size.clone(),
+        );
         Self(Arc::new(Inner {
             registry,
             http_requests,
@@ -188,6 +211,9 @@ impl Metrics {
             log_head,
             projector_lag,
             database_up,
+            audit_trail_ok,
+            audit_tree_size,
+            audit_checkpoint_size,
         }))
     }
 
@@ -240,7 +266,22 @@ impl Metrics {
     }
 
     /// Reads the log head, updates the projector gauges, and encodes every family.
-    pub(crate) async fn encode(&self, db: &Database, projection: &Projection) -> String {
+    pub(crate) async fn encode(
+        &self,
+        db: &Database,
+        projection: &Projection,
+        audit: &tokio::sync::RwLock<AuditTrail>,
+    ) -> String {
+        {
+            let trail = audit.read().await;
+            self.0
+                .audit_trail_ok
+                .set(i64::from(trail.failure().is_none()));
+            self.0.audit_tree_size.set(trail.tree().size() as i64);
+            self.0
+                .audit_checkpoint_size
+                .set(trail.latest_checkpoint().map_or(0, |c| c.size as i64));
+        }
         // The head first, then the position: a commit in between can only make the lag look
         // smaller (never below zero), not report a lag that never was.
         match db.head().await {

@@ -64,9 +64,24 @@ pub enum NotaryError {
 pub struct AuditTrail {
     tree: MerkleTree,
     latest: Option<SignedCheckpoint>,
+    /// Why the trail did not check out at start, when it did not: then it stays empty.
+    failure: Option<String>,
 }
 
 impl AuditTrail {
+    /// A trail that did not check out at start (see [`NotaryError`]): empty, proving nothing.
+    pub fn failed(reason: String) -> Self {
+        Self {
+            failure: Some(reason),
+            ..Self::default()
+        }
+    }
+
+    /// Why the trail did not check out at start, if it did not.
+    pub fn failure(&self) -> Option<&str> {
+        self.failure.as_deref()
+    }
+
     /// The tree over the events hashed so far.
     pub fn tree(&self) -> &MerkleTree {
         &self.tree
@@ -117,7 +132,11 @@ impl Notary {
             None => None,
             Some(stored) => Some(check_stored(&tree, &stored, verifier.as_ref())?),
         };
-        let trail = Arc::new(RwLock::new(AuditTrail { tree, latest }));
+        let trail = Arc::new(RwLock::new(AuditTrail {
+            tree,
+            latest,
+            failure: None,
+        }));
         let notary = Self {
             db,
             trail: trail.clone(),

@@ -907,7 +907,79 @@ async fn bad_proof_arguments_are_refused_by_field(t: TestDb) {
     assert!(server.terminate().success());
 }
 
+/// A server whose recorded leaf hashes were tampered with does not prove from them: its health
+/// check and metrics say so, and every proof is refused as unavailable, naming why.
+async fn a_trail_that_does_not_check_out_is_reported_and_proves_nothing(t: TestDb) {
+    signed_demo(&t).await;
+    let healthy = LedgerProcess::start(&t).await;
+    let health: Value = reqwest::get(format!("{}/healthz", healthy.client().base()))
+        .await
+        .expect("an answer")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(health["audit"]["status"], "ok", "{health}");
+    assert_eq!(health["audit"]["treeSize"], health["position"], "{health}");
+    drop(healthy);
+
+    let mut statements = vec![format!(
+        "DELETE FROM audit_leaves WHERE position = {TARGET}"
+    )];
+    if let Database::Sqlite(_) = t.db {
+        statements.insert(0, "DROP TRIGGER audit_leaves_no_delete".to_owned());
+    }
+    as_superuser(&t.db, &statements).await;
+
+    let server = LedgerProcess::start(&t).await;
+    let base = server.client().base().to_owned();
+    let health: Value = reqwest::get(format!("{base}/healthz"))
+        .await
+        .expect("an answer")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(health["status"], "ok", "the server still serves: {health}");
+    assert_eq!(health["audit"]["status"], "failed", "{health}");
+    assert!(
+        health["audit"]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains(&format!(
+                "from position {} to {}",
+                TARGET - 1,
+                TARGET + 1
+            ))),
+        "the reason names where the recorded leaf hashes break: {health}"
+    );
+    let metrics = reqwest::get(format!("{base}/metrics"))
+        .await
+        .expect("an answer")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l == "alliance_ledger_audit_trail_ok 0"),
+        "{metrics}"
+    );
+    let auditor = server
+        .client()
+        .with_token(&t.token("Ahmed", Role::Auditor, None).await);
+    let reply = auditor
+        .query("{ inclusionProof(position: 1) { rootHash } }", json!({}))
+        .await;
+    assert_eq!(reply.error_codes(), vec!["UNAVAILABLE"], "{}", reply.body);
+    assert!(
+        reply.errors()[0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("did not check out")),
+        "{}",
+        reply.body
+    );
+}
+
 on_both_backends!(
+    a_trail_that_does_not_check_out_is_reported_and_proves_nothing,
     an_untampered_ledger_verifies_clean,
     a_changed_byte_is_caught,
     a_deleted_event_is_caught,

@@ -4,6 +4,7 @@
 use async_graphql::{Context, Object, Result, SimpleObject};
 use audit::{hash_to_base64, Hash, ProofError, SignedCheckpoint};
 use chrono::{DateTime, Utc};
+use projections::notary::AuditTrail;
 
 use super::state;
 use crate::auth::{require_reader, require_signed_in};
@@ -99,6 +100,14 @@ fn base64_all(hashes: &[Hash]) -> Vec<String> {
     hashes.iter().map(hash_to_base64).collect()
 }
 
+/// Refuses to prove from a trail that did not check out at start.
+fn checks_out(trail: &AuditTrail) -> Result<(), ApiError> {
+    match trail.failure() {
+        Some(reason) => Err(ApiError::AuditTrailFailed(reason.to_owned())),
+        None => Ok(()),
+    }
+}
+
 #[derive(Default)]
 pub struct AuditQuery;
 
@@ -115,6 +124,7 @@ impl AuditQuery {
         let app = state(ctx);
         let Some(tree_size) = tree_size else {
             let trail = app.audit.read().await;
+            checks_out(&trail)?;
             return Ok(trail.latest_checkpoint().map(Into::into));
         };
         size("treeSize", tree_size)?;
@@ -152,6 +162,7 @@ impl AuditQuery {
         require_signed_in(ctx)?;
         let index = size("position", position)? - 1;
         let trail = state(ctx).audit.read().await;
+        checks_out(&trail)?;
         let tree = trail.tree();
         let tree_size = match tree_size {
             Some(t) => size("treeSize", t)?,
@@ -185,6 +196,7 @@ impl AuditQuery {
         require_signed_in(ctx)?;
         let from = size("from", from)?;
         let trail = state(ctx).audit.read().await;
+        checks_out(&trail)?;
         let tree = trail.tree();
         let to = match to {
             Some(t) => size("to", t)?,
