@@ -29,6 +29,15 @@ pub struct LookupError(pub String);
 pub trait Lookup: Send + Sync {
     /// The programme's current state (empty when never established).
     async fn programme(&self, id: &ProgrammeId) -> Result<Programme, LookupError>;
+    /// The established programme's state, shared rather than copied (`None` when never
+    /// established). A lookup that keeps programmes in memory answers it without a copy; by
+    /// default it is [`programme`](Self::programme)'s state.
+    async fn programme_state(
+        &self,
+        id: &ProgrammeId,
+    ) -> Result<Option<Arc<ProgrammeState>>, LookupError> {
+        Ok(self.programme(id).await?.state().cloned().map(Arc::new))
+    }
     /// The programme's alliance (empty when never formed).
     async fn alliance(&self, programme: &ProgrammeId) -> Result<Alliance, LookupError>;
     /// A decision (empty when never proposed).
@@ -164,12 +173,13 @@ impl LedgerServices {
     }
 
     /// The established programme, or a refusal naming it.
-    pub async fn programme(&self, id: &ProgrammeId) -> Result<ProgrammeState, ReferenceError> {
-        self.0.programme(id).await?.state().cloned().ok_or_else(|| {
-            ReferenceError::UnknownProgramme {
+    pub async fn programme(&self, id: &ProgrammeId) -> Result<Arc<ProgrammeState>, ReferenceError> {
+        self.0
+            .programme_state(id)
+            .await?
+            .ok_or_else(|| ReferenceError::UnknownProgramme {
                 programme: id.clone(),
-            }
-        })
+            })
     }
 
     /// The programme's formed alliance, or a refusal naming it.

@@ -25,7 +25,7 @@ pub struct CommandContext {
 }
 
 impl CommandContext {
-    fn metadata(&self, command: &str) -> HashMap<String, String> {
+    pub(crate) fn metadata(&self, command: &str) -> HashMap<String, String> {
         let mut m = HashMap::from([
             (metadata::ACTOR.to_owned(), self.actor.clone()),
             (metadata::ROLE.to_owned(), self.role.as_str().to_owned()),
@@ -97,7 +97,7 @@ impl CommandOutcome {
         }
     }
 
-    fn of_error<E: std::error::Error>(error: &CommandError<E>) -> Self {
+    pub(crate) fn of_error<E: std::error::Error>(error: &CommandError<E>) -> Self {
         match error {
             CommandError::Domain(_) | CommandError::IdempotencyKeyReused => Self::Refused,
             CommandError::Conflict => Self::Conflict,
@@ -129,11 +129,13 @@ pub trait CommandObserver: Send + Sync + std::fmt::Debug {
 /// in-process query dispatch: read models follow the log by position instead.
 #[derive(Debug, Clone)]
 pub struct CommandBus {
-    db: Database,
-    conflict_retries: u32,
-    committed: Arc<Notify>,
+    pub(crate) db: Database,
+    pub(crate) conflict_retries: u32,
+    pub(crate) committed: Arc<Notify>,
     turns: Arc<AggregateTurns>,
-    observer: Option<Arc<dyn CommandObserver>>,
+    pub(crate) observer: Option<Arc<dyn CommandObserver>>,
+    /// Commands per transaction of a bulk ([`CommandBus::execute_bulk`]).
+    pub(crate) bulk_batch: usize,
 }
 
 /// One turn at a time per aggregate within this process: commands on the same aggregate wait
@@ -170,6 +172,7 @@ impl CommandBus {
             committed: Arc::new(Notify::new()),
             turns: Arc::new(AggregateTurns::default()),
             observer: None,
+            bulk_batch: crate::bulk::DEFAULT_BULK_BATCH,
         }
     }
 
@@ -299,7 +302,7 @@ impl CommandBus {
 impl CommandBus {
     /// When the request's idempotency key is in the log already: the aggregate as that request
     /// left it (the first result), or a refusal when the key was used for another request.
-    async fn earlier_result<A>(
+    pub(crate) async fn earlier_result<A>(
         &self,
         context: &CommandContext,
     ) -> Result<Option<A>, CommandError<A::Error>>

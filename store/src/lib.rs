@@ -8,6 +8,7 @@
 //! a global order.
 
 mod audit_trail;
+mod bulk;
 mod commands;
 mod database;
 mod error;
@@ -19,11 +20,12 @@ mod sqlite_time;
 mod tokens;
 
 pub use audit_trail::StoredCheckpoint;
+pub use bulk::{BulkCommand, BulkFailure, BulkOutcome, Loaded, DEFAULT_BULK_BATCH};
 pub use commands::{CommandBus, CommandContext, CommandError, CommandObserver, CommandOutcome};
 pub use database::{Backend, Database, DatabaseUrl, DEFAULT_DATABASE_URL};
 pub use error::StoreError;
 pub use log::{ExportError, LogFilter, LoggedEvent, PgListener, Position};
-pub use lookup::StoreLookup;
+pub use lookup::{CachedLookup, StoreLookup};
 pub use repository::EventRepository;
 pub use snapshots::{SnapshotInfo, StoredSnapshot};
 pub use tokens::{NewToken, Principal, Role, TokenInfo};

@@ -1,8 +1,11 @@
 //! The storage conformance suite: every backend must pass all of it.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
+use chrono::{Days, NaiveDate};
 use cqrs_es::persist::PersistedEventStore;
 use cqrs_es::{Aggregate, AggregateError, EventStore};
 use domain::access::Role;
@@ -10,10 +13,21 @@ use domain::decision::{
     AdoptDecision, Decision, DecisionCommand, DecisionEvent, DecisionStatus, ProposeDecision, Vote,
     VoteChoice,
 };
-use domain::ids::{DecisionId, MemberId, ProgrammeId};
+use domain::ids::{AreaId, DecisionId, MemberId, ProgrammeId};
+use domain::measurement::{
+    CorrectMeasurement, Measurement, MeasurementCommand, MeasurementError, MeasurementKey,
+    RecordMeasurement,
+};
+use domain::programme::Programme;
+use domain::RuleViolation;
+use projections::notary::{CheckpointPolicy, Notary};
+use rust_decimal::Decimal;
 use serde_json::json;
-use store::{CommandBus, CommandContext, Database, EventRepository, LogFilter, LoggedEvent};
-use tests::{cli, fixtures, on_both_backends, Backend, LedgerProcess, TestDb};
+use store::{
+    BulkCommand, BulkFailure, BulkOutcome, CommandBus, CommandContext, CommandError,
+    CommandObserver, CommandOutcome, Database, EventRepository, LogFilter, LoggedEvent,
+};
+use tests::{cli, fixtures, on_both_backends, Backend, LedgerProcess, TestDb, TestServer};
 use uuid::Uuid;
 
 fn context() -> CommandContext {
@@ -730,7 +744,554 @@ async fn audit_leaves_are_recorded_once_and_differences_reported(t: TestDb) {
     assert!(refused, "the audit trail is append-only");
 }
 
+// The bulk path: many commands decided in memory, their events appended a batch per
+// transaction, with every invariant of a single command.
+
+/// The demo ledger, whose programme has indicators and areas to measure; returns its head.
+async fn demo(t: &TestDb) -> usize {
+    alliance_ledger::demo::record_demo(&t.db)
+        .await
+        .expect("record the demo");
+    t.db.head().await.expect("head") as usize
+}
+
+/// `n` new measurements of the demo programme, one per indicator, area and day from
+/// 2023-01-01, each under its own idempotency key and request hash.
+async fn records(t: &TestDb, n: usize) -> Vec<BulkCommand<Measurement>> {
+    let programme = CommandBus::new(t.db.clone())
+        .load::<Programme>("dordt-west")
+        .await
+        .expect("load the programme");
+    let state = programme.state().expect("the demo programme");
+    let indicators = state.indicators_in_order();
+    let areas = state.areas_in_order();
+    let first = NaiveDate::from_ymd_opt(2023, 1, 1).expect("a date");
+    (0..n)
+        .map(|i| {
+            let pair = i % (indicators.len() * areas.len());
+            let day = (i / (indicators.len() * areas.len())) as u64;
+            let key = MeasurementKey {
+                programme_id: state.id.clone(),
+                indicator: indicators[pair / areas.len()].key.clone(),
+                area: areas[pair % areas.len()].id.clone(),
+                period: domain::period::Period::Day(first + Days::new(day)),
+            };
+            let aggregate_id = key.aggregate_id();
+            BulkCommand {
+                command: MeasurementCommand::Record(RecordMeasurement {
+                    key,
+                    value: Decimal::new(i as i64, 1),
+                    source: "CBS Kerncijfers wijken en buurten".into(),
+                    published_on: NaiveDate::from_ymd_opt(2024, 5, 15).expect("a date"),
+                    illustrative: false,
+                }),
+                command_name: "RecordMeasurement",
+                idempotency_key: Some(format!("bulk/{aggregate_id}")),
+                request_hash: Some(format!("hash-{i}")),
+                aggregate_id,
+            }
+        })
+        .collect()
+}
+
+/// A correction of the measurement `aggregate_id` to `value`, published on 1 September 2024.
+fn correction(aggregate_id: &str, value: i64, key: &str) -> BulkCommand<Measurement> {
+    BulkCommand {
+        aggregate_id: aggregate_id.to_owned(),
+        command: MeasurementCommand::Correct(CorrectMeasurement {
+            value: Decimal::new(value, 1),
+            reason: "Herziene cijfers".into(),
+            source: None,
+            published_on: NaiveDate::from_ymd_opt(2024, 9, 1).expect("a date"),
+        }),
+        command_name: "CorrectMeasurement",
+        idempotency_key: Some(key.to_owned()),
+        request_hash: Some(format!("hash-{key}")),
+    }
+}
+
+fn importer(request: &str) -> CommandContext {
+    CommandContext {
+        actor: "Importeur".into(),
+        request_id: request.into(),
+        ..context()
+    }
+}
+
+/// The context a single command with the key and hash of `command` carries.
+fn single(command: &BulkCommand<Measurement>, request: &str) -> CommandContext {
+    CommandContext {
+        idempotency_key: command.idempotency_key.clone(),
+        request_hash: command.request_hash.clone(),
+        ..importer(request)
+    }
+}
+
+async fn bulk(
+    bus: &CommandBus,
+    commands: Vec<BulkCommand<Measurement>>,
+    request: &str,
+) -> Result<BulkOutcome, BulkFailure<MeasurementError>> {
+    bus.execute_bulk::<Measurement>(
+        commands,
+        || bus.batch_services(),
+        &importer(request),
+        HashMap::new(),
+        |_| {},
+    )
+    .await
+}
+
+async fn execute_single(
+    bus: &CommandBus,
+    command: &BulkCommand<Measurement>,
+    context: &CommandContext,
+) -> Result<Measurement, CommandError<MeasurementError>> {
+    bus.execute::<Measurement>(
+        &command.aggregate_id,
+        command.command.clone(),
+        command.command_name,
+        &bus.services(),
+        context,
+    )
+    .await
+}
+
+async fn a_bulk_append_keeps_the_log_dense_in_command_order_with_every_event_s_metadata(t: TestDb) {
+    let start = demo(&t).await;
+    let bus = CommandBus::new(t.db.clone()).with_bulk_batch(1_000);
+    let mut commands = records(&t, 2_345).await;
+    // The same bulk corrects its first measurement: the next sequence of that aggregate.
+    let first = commands[0].aggregate_id.clone();
+    commands.push(correction(&first, 99, "bulk/correction"));
+    let mut progress = Vec::new();
+    let outcome = bus
+        .execute_bulk::<Measurement>(
+            commands.clone(),
+            || bus.batch_services(),
+            &importer("import-1"),
+            HashMap::new(),
+            |done| progress.push(done),
+        )
+        .await
+        .expect("the bulk is recorded");
+    assert_eq!(
+        outcome,
+        BulkOutcome {
+            recorded: 2_346,
+            events: 2_346,
+            batches: 3,
+            ..BulkOutcome::default()
+        }
+    );
+    assert_eq!(progress, [1_000, 2_000, 2_346]);
+
+    let log = whole_log(&t.db).await;
+    assert_well_ordered(&log);
+    assert_eq!(log.len(), start + 2_346);
+    for (event, command) in log[start..].iter().zip(&commands) {
+        assert_eq!(event.aggregate_type, "Measurement");
+        assert_eq!(
+            event.aggregate_id, command.aggregate_id,
+            "in the order given"
+        );
+        assert_eq!(event.meta("actor"), Some("Importeur"));
+        assert_eq!(event.meta("role"), Some("secretary"));
+        assert_eq!(
+            event.meta("organisation"),
+            Some("Programmabureau Dordt West")
+        );
+        assert_eq!(event.meta("request_id"), Some("import-1"));
+        assert_eq!(event.meta("command"), Some(command.command_name));
+        assert_eq!(
+            event.meta("idempotency_key"),
+            command.idempotency_key.as_deref()
+        );
+        assert_eq!(event.meta("request_hash"), command.request_hash.as_deref());
+    }
+    let last = log.last().expect("events");
+    assert_eq!(
+        (last.event_type.as_str(), last.sequence),
+        ("MeasurementCorrected", 2)
+    );
+    assert!(log[start..log.len() - 1].iter().all(|e| e.sequence == 1));
+
+    // The state loaded in bulk is the state loaded one by one.
+    let ids: Vec<String> = commands[..50]
+        .iter()
+        .map(|c| c.aggregate_id.clone())
+        .collect();
+    let loaded = bus.load_many::<Measurement>(&ids).await.expect("load");
+    for id in &ids {
+        let one: Measurement = bus.load(id).await.expect("load");
+        assert_eq!(loaded[id].aggregate, one);
+        let expected = if *id == first { 2 } else { 1 };
+        assert_eq!(loaded[id].sequence, expected);
+    }
+    let corrected = loaded[&first].aggregate.state().expect("recorded");
+    assert_eq!(corrected.value.to_string(), "9.9");
+    assert_eq!(corrected.corrections, 1);
+}
+
+async fn a_refused_command_stops_a_bulk_with_the_commands_before_it_recorded(t: TestDb) {
+    let start = demo(&t).await;
+    let bus = CommandBus::new(t.db.clone()).with_bulk_batch(100);
+    let mut commands = records(&t, 250).await;
+    if let MeasurementCommand::Record(record) = &mut commands[150].command {
+        record.key.area = AreaId::parse("zuidwijk").expect("a slug");
+        commands[150].aggregate_id = record.key.aggregate_id();
+    }
+    let failure = bulk(&bus, commands.clone(), "import-1")
+        .await
+        .expect_err("an unknown area is refused");
+    assert_eq!(failure.index, 150);
+    match &failure.error {
+        CommandError::Domain(e) => assert_eq!(e.rule(), "reference.known_area"),
+        other => panic!("a refusal by the rules, got {other:?}"),
+    }
+    assert_eq!(failure.done.recorded, 150);
+    assert_eq!(
+        failure.done.batches, 2,
+        "the refused command's batch up to it"
+    );
+
+    let log = whole_log(&t.db).await;
+    assert_well_ordered(&log);
+    let recorded: Vec<&str> = log[start..]
+        .iter()
+        .map(|e| e.aggregate_id.as_str())
+        .collect();
+    let expected: Vec<&str> = commands[..150]
+        .iter()
+        .map(|c| c.aggregate_id.as_str())
+        .collect();
+    assert_eq!(recorded, expected, "the commands before it, none after it");
+}
+
+async fn idempotency_keys_hold_across_bulks_and_single_commands(t: TestDb) {
+    let start = demo(&t).await;
+    let bus = CommandBus::new(t.db.clone()).with_bulk_batch(100);
+    let commands = records(&t, 300).await;
+    // A single command records one of the rows first, under the row's key.
+    execute_single(&bus, &commands[10], &single(&commands[10], "single-1"))
+        .await
+        .expect("recorded");
+
+    let outcome = bulk(&bus, commands.clone(), "import-1")
+        .await
+        .expect("recorded");
+    assert_eq!((outcome.recorded, outcome.replayed), (299, 1));
+    let head = t.db.head().await.expect("head");
+    assert_eq!(head as usize, start + 300, "every row once");
+
+    // The same bulk again (a re-import) records nothing.
+    let again = bulk(&bus, commands.clone(), "import-2")
+        .await
+        .expect("answered");
+    assert_eq!(
+        again,
+        BulkOutcome {
+            replayed: 300,
+            ..BulkOutcome::default()
+        }
+    );
+    assert_eq!(t.db.head().await.expect("head"), head);
+
+    // A single command under a key of the bulk answers the bulk's result and records nothing.
+    let answered = execute_single(&bus, &commands[20], &single(&commands[20], "single-2"))
+        .await
+        .expect("the earlier result");
+    let recorded: Measurement = bus.load(&commands[20].aggregate_id).await.expect("load");
+    assert_eq!(answered, recorded);
+    assert_eq!(t.db.head().await.expect("head"), head);
+
+    // Another request under a used key is refused, alone and in a bulk.
+    let mut other = commands[30].clone();
+    other.request_hash = Some("another request".into());
+    let refused = execute_single(&bus, &other, &single(&other, "single-3")).await;
+    assert!(
+        matches!(refused, Err(CommandError::IdempotencyKeyReused)),
+        "{refused:?}"
+    );
+    let mut reused = commands[..50].to_vec();
+    reused.push(other);
+    let failure = bulk(&bus, reused, "import-3")
+        .await
+        .expect_err("a reused key is refused");
+    assert_eq!(failure.index, 50);
+    assert!(matches!(failure.error, CommandError::IdempotencyKeyReused));
+    assert_eq!(failure.done.replayed, 50);
+    assert_eq!(t.db.head().await.expect("head"), head, "nothing recorded");
+}
+
+/// Counts the conflict retries a bus reports.
+#[derive(Debug, Default)]
+struct Retries(AtomicUsize);
+
+impl CommandObserver for Retries {
+    fn command_finished(&self, _: &str, _: &CommandContext, _: CommandOutcome, _: Duration) {}
+
+    fn conflict_retried(&self, _command: &str) {
+        self.0.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+async fn a_bulk_batch_is_decided_again_when_another_writer_came_first(t: TestDb) {
+    let start = demo(&t).await;
+    let retries = Arc::new(Retries::default());
+    let bus = CommandBus::new(t.db.clone())
+        .with_bulk_batch(50)
+        .with_observer(retries.clone());
+    let commands = records(&t, 100).await;
+    bulk(&bus, commands.clone(), "import-1")
+        .await
+        .expect("recorded");
+    let ids: Vec<String> = commands.iter().map(|c| c.aggregate_id.clone()).collect();
+
+    // The bulk reads the states; then another server corrects measurement 70.
+    let known = bus.load_many::<Measurement>(&ids).await.expect("load");
+    let other_db = t.reconnect().await;
+    let other = CommandBus::new(other_db.clone());
+    let first_correction = correction(&ids[70], 5_000, "other/70");
+    execute_single(
+        &other,
+        &first_correction,
+        &single(&first_correction, "other-1"),
+    )
+    .await
+    .expect("the other writer corrects first");
+    let corrections: Vec<_> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| correction(id, 6_000 + i as i64, &format!("correct/{i}")))
+        .collect();
+    let outcome = bus
+        .execute_bulk::<Measurement>(
+            corrections,
+            || bus.batch_services(),
+            &importer("import-2"),
+            known,
+            |_| {},
+        )
+        .await
+        .expect("recorded after deciding the batch again");
+    assert_eq!(outcome.recorded, 100);
+    assert_eq!(outcome.conflict_retries, 1, "the second batch, once");
+    assert_eq!(retries.0.load(Ordering::Relaxed), 1);
+
+    // Nothing lost, nothing doubled: the bulk's correction follows the other writer's.
+    let log = whole_log(&t.db).await;
+    assert_well_ordered(&log);
+    assert_eq!(log.len(), start + 100 + 1 + 100);
+    let history: Vec<(i64, String)> = log
+        .iter()
+        .filter(|e| e.aggregate_id == ids[70])
+        .map(|e| (e.sequence, e.payload.to_string()))
+        .collect();
+    assert_eq!(history.len(), 3, "{history:?}");
+    assert!(history[1].1.contains("\"value\":\"500.0\""), "{history:?}");
+    assert!(
+        history[2].1.contains("\"previous_value\":\"500.0\"")
+            && history[2].1.contains("\"value\":\"607.0\""),
+        "decided on the fresh state: {history:?}"
+    );
+
+    // With no retries allowed, the batch fails whole and names its first command.
+    let strict = CommandBus::new(t.db.clone())
+        .with_bulk_batch(50)
+        .with_conflict_retries(0);
+    let known = strict.load_many::<Measurement>(&ids).await.expect("load");
+    let second_correction = correction(&ids[60], 7_000, "other/60");
+    execute_single(
+        &other,
+        &second_correction,
+        &single(&second_correction, "other-2"),
+    )
+    .await
+    .expect("the other writer corrects first");
+    let head = t.db.head().await.expect("head");
+    let corrections: Vec<_> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| correction(id, 8_000 + i as i64, &format!("again/{i}")))
+        .collect();
+    let failure = strict
+        .execute_bulk::<Measurement>(
+            corrections,
+            || strict.batch_services(),
+            &importer("import-3"),
+            known,
+            |_| {},
+        )
+        .await
+        .expect_err("a conflict without retries");
+    assert_eq!(failure.index, 50);
+    assert!(matches!(failure.error, CommandError::Conflict));
+    assert_eq!(failure.done.recorded, 50);
+    assert_eq!(
+        t.db.head().await.expect("head"),
+        head + 50,
+        "the first batch only"
+    );
+    other_db.close().await;
+}
+
+/// Counts how a bus's commands ended.
+#[derive(Debug, Default)]
+struct Outcomes {
+    recorded: AtomicUsize,
+    replayed: AtomicUsize,
+}
+
+impl CommandObserver for Outcomes {
+    fn command_finished(&self, _: &str, _: &CommandContext, outcome: CommandOutcome, _: Duration) {
+        match outcome {
+            CommandOutcome::Recorded => self.recorded.fetch_add(1, Ordering::Relaxed),
+            CommandOutcome::Replayed => self.replayed.fetch_add(1, Ordering::Relaxed),
+            other => panic!("a single command ended {other:?}"),
+        };
+    }
+
+    fn conflict_retried(&self, _command: &str) {}
+}
+
+/// A bulk and another server's single commands for every tenth of the same rows, under the same
+/// idempotency keys, at the same time: each row is recorded once, by one or the other.
+async fn concurrent_single_commands_under_the_bulk_s_keys_record_each_row_once(t: TestDb) {
+    const ROWS: usize = 1_000;
+    let start = demo(&t).await;
+    let commands = records(&t, ROWS).await;
+    let other_db = t.reconnect().await;
+    let singles = Arc::new(Outcomes::default());
+    let other = CommandBus::new(other_db.clone()).with_observer(singles.clone());
+    // From the end, so that the two writers meet halfway.
+    let mine: Vec<BulkCommand<Measurement>> = commands.iter().step_by(10).rev().cloned().collect();
+    let writer = tokio::spawn(async move {
+        for (i, command) in mine.iter().enumerate() {
+            execute_single(&other, command, &single(command, &format!("single-{i}")))
+                .await
+                .expect("recorded or answered");
+        }
+    });
+    let bus = CommandBus::new(t.db.clone())
+        .with_bulk_batch(100)
+        .with_conflict_retries(100);
+    let outcome = bulk(&bus, commands.clone(), "import-1")
+        .await
+        .expect("recorded");
+    writer.await.expect("the single commands");
+
+    let log = whole_log(&t.db).await;
+    assert_well_ordered(&log);
+    assert_eq!(log.len(), start + ROWS, "each row once");
+    let ids: HashSet<&str> = log[start..]
+        .iter()
+        .map(|e| e.aggregate_id.as_str())
+        .collect();
+    assert_eq!(ids.len(), ROWS);
+    assert!(log[start..].iter().all(|e| e.sequence == 1));
+    let single_recorded = singles.recorded.load(Ordering::Relaxed);
+    assert_eq!(
+        single_recorded + singles.replayed.load(Ordering::Relaxed),
+        ROWS / 10
+    );
+    assert_eq!(outcome.recorded + single_recorded, ROWS);
+    assert_eq!(outcome.recorded + outcome.replayed, ROWS);
+    other_db.close().await;
+}
+
+/// `alliance-ledger replay`: (events, checksum).
+fn replay_checksum(t: &TestDb) -> (i64, String) {
+    let out = cli(Some(t), &["replay"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).expect("UTF-8");
+    let field = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("{name}: ")))
+            .unwrap_or_else(|| panic!("replay prints {name}: {text}"))
+            .to_owned()
+    };
+    (field("events").parse().expect("a count"), field("checksum"))
+}
+
+async fn the_projector_and_the_notary_see_every_event_of_a_bulk(t: TestDb) {
+    demo(&t).await;
+    let server = TestServer::start(&t).await;
+    let client = server
+        .client()
+        .with_token(&t.token("Aad", Role::Auditor, None).await);
+    // Another process's bus, as `alliance-ledger import` has.
+    let writer_db = t.reconnect().await;
+    let bus = CommandBus::new(writer_db.clone()).with_bulk_batch(400);
+    bulk(&bus, records(&t, 1_000).await, "import-1")
+        .await
+        .expect("recorded");
+    let head = t.db.head().await.expect("head");
+
+    let ledger = || async {
+        let data = client
+            .query("{ ledger { position stateChecksum } }", json!({}))
+            .await
+            .expect_ok();
+        (
+            data["ledger"]["position"].as_i64().expect("position"),
+            data["ledger"]["stateChecksum"]
+                .as_str()
+                .expect("checksum")
+                .to_owned(),
+        )
+    };
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let mut live = ledger().await;
+    while live.0 < head && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        live = ledger().await;
+    }
+    assert_eq!(
+        live,
+        replay_checksum(&t),
+        "the live read models equal a replay of the log"
+    );
+
+    let keys = tempfile::tempdir().expect("a folder");
+    let key_file = keys.path().join("signing.key");
+    let public_key = alliance_ledger::trail::generate_key("dordt-west.alliance-ledger", &key_file)
+        .expect("a key");
+    let signer = alliance_ledger::trail::read_signing_key(&key_file).expect("the key");
+    let (mut notary, trail) = Notary::start(
+        t.db.clone(),
+        Some(signer),
+        None,
+        CheckpointPolicy::default(),
+    )
+    .await
+    .expect("start the notary");
+    notary.catch_up().await.expect("hash the log");
+    let signed = notary.sign_if_due(true).await.expect("sign");
+    assert_eq!(trail.read().await.tree().size(), head as u64);
+    assert!(signed.is_some() || trail.read().await.latest_checkpoint().is_some());
+    let out = cli(Some(&t), &["verify", "--public-key", &public_key]);
+    assert!(
+        out.status.success(),
+        "every leaf and the checkpoint verify: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    server.stop().await;
+    writer_db.close().await;
+}
+
 on_both_backends!(
+    a_bulk_append_keeps_the_log_dense_in_command_order_with_every_event_s_metadata,
+    a_refused_command_stops_a_bulk_with_the_commands_before_it_recorded,
+    idempotency_keys_hold_across_bulks_and_single_commands,
+    a_bulk_batch_is_decided_again_when_another_writer_came_first,
+    concurrent_single_commands_under_the_bulk_s_keys_record_each_row_once,
+    the_projector_and_the_notary_see_every_event_of_a_bulk,
     audit_leaves_are_recorded_once_and_differences_reported,
     the_log_is_read_by_actor_and_time_with_the_other_filters,
     events_are_appended_and_loaded_back,
