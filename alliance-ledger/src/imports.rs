@@ -9,15 +9,17 @@
 //! the `import` crate). The command bus checks every rule again against what is recorded at
 //! that moment.
 //!
-//! This is the simple write path: one transaction per row. A row is recorded whole or not at
-//! all, so a crash or a lost connection halfway leaves the rows before it recorded; importing
-//! the same file again then records exactly the rest (rows already recorded are unchanged).
+//! The rows are written through the command bus's bulk path (`CommandBus::execute_bulk`): the
+//! recorded state of every row's aggregate is read in a few queries, each row's command is
+//! decided by its aggregate in memory, and the events are appended a few thousand per
+//! transaction, with the same metadata, order and idempotency keys as one command per row. A
+//! batch is recorded whole or not at all, so a crash or a lost connection halfway leaves the
+//! batches before it recorded; importing the same file again then records exactly the rest
+//! (rows already recorded are unchanged).
 
 use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -25,16 +27,13 @@ use cqrs_es::Aggregate;
 use domain::access::Role;
 use domain::decision::{Decision, DecisionState};
 use domain::ids::{DecisionId, ProgrammeId};
-use domain::measurement::{Measurement, MeasurementKey, MeasurementState};
+use domain::measurement::Measurement;
 use domain::programme::{Programme, ProgrammeState};
 use domain::reference::LedgerServices;
-use domain::target::{Target, TargetKey, TargetState};
+use domain::target::Target;
 use domain::RuleViolation;
 use import::{measurements, targets, Format, Problem, Reference, Table};
-use store::{
-    CommandBus, CommandContext, CommandError, CommandObserver, CommandOutcome, Database,
-    DatabaseUrl,
-};
+use store::{BulkCommand, CommandBus, CommandContext, CommandError, Database, DatabaseUrl, Loaded};
 use uuid::Uuid;
 
 /// What to import.
@@ -240,12 +239,8 @@ async fn with_database<T>(
     work: impl AsyncFnOnce(&Importer) -> anyhow::Result<T>,
 ) -> anyhow::Result<T> {
     let db = Database::open(url).await?;
-    let outcomes = Arc::new(Outcomes::default());
-    let bus = CommandBus::new(db.clone()).with_observer(outcomes.clone());
     let importer = Importer {
-        services: bus.services(),
-        bus,
-        outcomes,
+        bus: CommandBus::new(db.clone()),
     };
     let result = work(&importer).await;
     db.close().await;
@@ -265,15 +260,15 @@ async fn import_measurements(url: &DatabaseUrl, args: MeasurementsArgs) -> anyho
         let programmes = importer.programmes(file.programmes()).await?;
         let reference = Reference::new(&programmes);
         let rows = file.check(&reference).map_err(|p| source.refuse(&p))?;
-        let recorded: HashMap<MeasurementKey, MeasurementState> = importer
-            .recorded::<Measurement, _, _>(
-                rows.iter().map(|r| r.key.clone()),
-                |k| k.aggregate_id(),
-                |m| m.state().cloned(),
-            )
+        let recorded = importer
+            .recorded::<Measurement>(rows.iter().map(|r| r.key.aggregate_id()).collect())
             .await?;
         let plan = file
-            .plan(rows, |key| recorded.get(key))
+            .plan(rows, |key| {
+                recorded
+                    .get(&key.aggregate_id())
+                    .and_then(|m| m.aggregate.state())
+            })
             .map_err(|p| source.refuse(&p))?;
         let sends = plan
             .rows
@@ -289,7 +284,7 @@ async fn import_measurements(url: &DatabaseUrl, args: MeasurementsArgs) -> anyho
             })
             .collect();
         let written = importer
-            .send::<Measurement>(&source, "measurements", sends, |c| c.name())
+            .send::<Measurement>(&source, "measurements", sends, |c| c.name(), recorded)
             .await?;
         Ok((plan, written))
     })
@@ -320,15 +315,15 @@ async fn import_targets(url: &DatabaseUrl, args: TargetsArgs) -> anyhow::Result<
         let decisions = importer.decisions(file.decisions()).await?;
         let reference = Reference::new(&programmes).with_decisions(&decisions);
         let rows = file.check(&reference).map_err(|p| source.refuse(&p))?;
-        let recorded: HashMap<TargetKey, TargetState> = importer
-            .recorded::<Target, _, _>(
-                rows.iter().map(|r| r.key.clone()),
-                |k| k.aggregate_id(),
-                |t| t.state().cloned(),
-            )
+        let recorded = importer
+            .recorded::<Target>(rows.iter().map(|r| r.key.aggregate_id()).collect())
             .await?;
         let plan = file
-            .plan(rows, |key| recorded.get(key))
+            .plan(rows, |key| {
+                recorded
+                    .get(&key.aggregate_id())
+                    .and_then(|t| t.aggregate.state())
+            })
             .map_err(|p| source.refuse(&p))?;
         let sends = plan
             .rows
@@ -344,7 +339,7 @@ async fn import_targets(url: &DatabaseUrl, args: TargetsArgs) -> anyhow::Result<
             })
             .collect();
         let written = importer
-            .send::<Target>(&source, "targets", sends, |c| c.name())
+            .send::<Target>(&source, "targets", sends, |c| c.name(), recorded)
             .await?;
         Ok((plan, written))
     })
@@ -370,12 +365,13 @@ struct Send<C> {
     request_hash: String,
 }
 
-/// The command bus of an import, and how its commands ended.
+/// The command bus of an import.
 struct Importer {
     bus: CommandBus,
-    services: LedgerServices,
-    outcomes: Arc<Outcomes>,
 }
+
+/// Aggregates read per query when checking rows against the ledger.
+const READ_CHUNK: usize = 10_000;
 
 impl Importer {
     /// The established programmes among `ids`, as recorded.
@@ -412,45 +408,36 @@ impl Importer {
         Ok(found)
     }
 
-    /// What the ledger holds for each key (one aggregate load per key), with progress.
-    async fn recorded<A, K, S>(
-        &self,
-        keys: impl ExactSizeIterator<Item = K>,
-        aggregate_id: impl Fn(&K) -> String,
-        state: impl Fn(&A) -> Option<S>,
-    ) -> anyhow::Result<HashMap<K, S>>
+    /// What the ledger holds for each aggregate (a query per 10,000), with progress.
+    async fn recorded<A>(&self, ids: Vec<String>) -> anyhow::Result<HashMap<String, Loaded<A>>>
     where
         A: Aggregate,
-        K: std::hash::Hash + Eq,
     {
-        let progress = Progress::new(keys.len(), "checked against the ledger");
-        let mut found = HashMap::new();
-        let mut done = 0;
-        for key in keys {
-            let id = aggregate_id(&key);
-            let aggregate = self
+        let progress = Progress::new(ids.len(), "checked against the ledger");
+        let mut found = HashMap::with_capacity(ids.len());
+        for chunk in ids.chunks(READ_CHUNK) {
+            let loaded = self
                 .bus
-                .load::<A>(&id)
+                .load_many::<A>(chunk)
                 .await
-                .map_err(|e| anyhow::anyhow!("cannot read {id}: {e}"))?;
-            if let Some(s) = state(&aggregate) {
-                found.insert(key, s);
-            }
-            done += 1;
-            progress.at(done);
+                .map_err(|e| anyhow::anyhow!("cannot read the recorded {}: {e}", A::TYPE))?;
+            found.extend(loaded);
+            progress.at(found.len());
         }
-        progress.finish(done);
+        progress.finish(found.len());
         Ok(found)
     }
 
-    /// Sends the commands in order under one request id; `None` for a dry run (nothing sent).
-    /// Stops at the first command the ledger refuses, naming its line.
+    /// Sends the commands in order under one request id through the bulk path; `None` for a
+    /// dry run (nothing sent). `recorded` is what the checks read, the state the commands are
+    /// decided on first. Stops at the first command the ledger refuses, naming its line.
     async fn send<A>(
         &self,
         source: &Source,
         what: &str,
         sends: Vec<Send<A::Command>>,
         name: impl Fn(&A::Command) -> &'static str,
+        recorded: HashMap<String, Loaded<A>>,
     ) -> anyhow::Result<Option<Written>>
     where
         A: Aggregate<Services = LedgerServices> + Clone,
@@ -470,84 +457,69 @@ impl Importer {
             commands = sends.len(),
             "importing {what}"
         );
-        let progress = Progress::new(sends.len(), "recorded");
-        let mut sent = 0;
-        for send in sends {
-            let context = CommandContext {
-                actor: source.actor.clone(),
-                role: Role::Secretary,
-                organisation: source.organisation.clone(),
-                request_id: request_id.clone(),
+        let lines: Vec<usize> = sends.iter().map(|s| s.line).collect();
+        let commands: Vec<BulkCommand<A>> = sends
+            .into_iter()
+            .map(|send| BulkCommand {
+                aggregate_id: send.aggregate_id,
+                command_name: name(&send.command),
+                command: send.command,
                 idempotency_key: Some(send.idempotency_key),
                 request_hash: Some(send.request_hash),
-            };
-            let command_name = name(&send.command);
-            let result = self
-                .bus
-                .execute::<A>(
-                    &send.aggregate_id,
-                    send.command,
-                    command_name,
-                    &self.services,
-                    &context,
-                )
-                .await;
-            if let Err(error) = result {
-                progress.finish(sent);
-                let why = match &error {
+            })
+            .collect();
+        let context = CommandContext {
+            actor: source.actor.clone(),
+            role: Role::Secretary,
+            organisation: source.organisation.clone(),
+            request_id,
+            idempotency_key: None,
+            request_hash: None,
+        };
+        let progress = Progress::new(commands.len(), "recorded");
+        let bus = &self.bus;
+        let result = bus
+            .execute_bulk::<A>(
+                commands,
+                || bus.batch_services(),
+                &context,
+                recorded,
+                |done| progress.at(done),
+            )
+            .await;
+        match result {
+            Ok(outcome) => {
+                progress.finish(lines.len());
+                Ok(Some(Written {
+                    recorded: outcome.events,
+                    replayed: outcome.replayed,
+                }))
+            }
+            Err(failure) => {
+                progress.finish(failure.index);
+                let why = match &failure.error {
                     CommandError::Domain(e) => format!("{e} [{}]", e.rule()),
                     other => other.to_string(),
                 };
                 anyhow::bail!(
-                    "{}: line {}: {why}. The {sent} rows before it were recorded, it and the \
+                    "{}: line {}: {why}. The {} rows before it were recorded, it and the \
                      rows after it were not; import the file again to record the rest",
                     source.shown,
-                    send.line
+                    lines.get(failure.index).copied().unwrap_or_default(),
+                    failure.index
                 );
             }
-            sent += 1;
-            progress.at(sent);
         }
-        progress.finish(sent);
-        Ok(Some(Written {
-            recorded: self.outcomes.recorded.load(Ordering::Relaxed),
-            replayed: self.outcomes.replayed.load(Ordering::Relaxed),
-        }))
     }
 }
 
 #[derive(Default)]
 struct Written {
-    /// Commands whose events were appended.
+    /// Events appended.
     recorded: usize,
     /// Commands whose idempotency key was in the log already (an import of the same rows that
     /// ran at the same time, or was interrupted after its commit).
     replayed: usize,
-}
-
-/// Counts how the import's commands ended.
-#[derive(Debug, Default)]
-struct Outcomes {
-    recorded: AtomicUsize,
-    replayed: AtomicUsize,
-}
-
-impl CommandObserver for Outcomes {
-    fn command_finished(
-        &self,
-        _command: &str,
-        _context: &CommandContext,
-        outcome: CommandOutcome,
-        _elapsed: Duration,
-    ) {
-        match outcome {
-            CommandOutcome::Recorded => self.recorded.fetch_add(1, Ordering::Relaxed),
-            CommandOutcome::Replayed => self.replayed.fetch_add(1, Ordering::Relaxed),
-            _ => 0,
-        };
-    }
-
-    fn conflict_retried(&self, _command: &str) {}
 }
 
 /// A progress bar on a terminal; otherwise a plain line every five seconds and one at the end.
@@ -555,6 +527,7 @@ struct Progress {
     bar: Option<indicatif::ProgressBar>,
     total: usize,
     what: &'static str,
+    started: Instant,
     last_line: std::sync::Mutex<Instant>,
 }
 
@@ -574,6 +547,7 @@ impl Progress {
             bar,
             total,
             what,
+            started: Instant::now(),
             last_line: std::sync::Mutex::new(Instant::now()),
         }
     }
@@ -594,11 +568,17 @@ impl Progress {
         }
     }
 
-    /// Ends the progress after `done` rows: clears the bar, or prints a last line.
+    /// Ends the progress after `done` rows: clears the bar, or prints a last line with the
+    /// step's time.
     fn finish(&self, done: usize) {
         match &self.bar {
             Some(bar) => bar.finish_and_clear(),
-            None => eprintln!("{done} of {} rows {}", self.total, self.what),
+            None => eprintln!(
+                "{done} of {} rows {} in {:.2} s",
+                self.total,
+                self.what,
+                self.started.elapsed().as_secs_f64()
+            ),
         }
     }
 }
