@@ -4,6 +4,8 @@ use async_graphql::ErrorExtensions;
 use domain::{ErrorKind, RuleViolation};
 use store::{CommandError, StoreError};
 
+use crate::imports::{FileError, ImportError, Problem};
+
 /// An error as the API reports it. Deliberately not `Display`: it reaches clients only through
 /// [`ErrorExtensions`], with its code.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,6 +35,20 @@ pub enum ApiError {
     /// The idempotency key was used before for another request.
     IdempotencyKeyReused,
     Unavailable,
+    /// A file to import breaks rules: every problem, with its line, column and rule. Nothing
+    /// was recorded. `field` is the input field that held the file.
+    ImportRefused {
+        field: String,
+        message: String,
+        problems: Vec<Problem>,
+    },
+    /// An import stopped at a row while writing (`cause` says why): the rows before it were
+    /// recorded, it and the rows after it were not.
+    ImportStopped {
+        cause: Box<ApiError>,
+        line: usize,
+        rows_recorded: usize,
+    },
     /// The audit trail did not check out when the server started; it proves nothing until the
     /// cause is mended (the reason names it).
     AuditTrailFailed(String),
@@ -45,7 +61,17 @@ impl ApiError {
         match self {
             Self::BadUserInput { message, .. }
             | Self::RuleViolated { message, .. }
-            | Self::ForbiddenByRule { message, .. } => message.clone(),
+            | Self::ForbiddenByRule { message, .. }
+            | Self::ImportRefused { message, .. } => message.clone(),
+            Self::ImportStopped {
+                cause,
+                line,
+                rows_recorded,
+            } => format!(
+                "line {line}: {}. The {rows_recorded} rows before it were recorded, it and the \
+                 rows after it were not; import the file again to record the rest",
+                cause.message()
+            ),
             Self::NotFound(m) | Self::Unauthenticated(m) | Self::Forbidden(m) => m.clone(),
             Self::Conflict => {
                 "another change to the same record was recorded first; send the request again"
@@ -78,6 +104,8 @@ impl ApiError {
             Self::IdempotencyKeyReused => "IDEMPOTENCY_KEY_REUSED",
             Self::Unavailable | Self::AuditTrailFailed(_) => "UNAVAILABLE",
             Self::Internal => "INTERNAL",
+            Self::ImportRefused { .. } => "IMPORT_REFUSED",
+            Self::ImportStopped { cause, .. } => cause.code(),
         }
     }
 
@@ -87,6 +115,42 @@ impl ApiError {
             field: field.to_owned(),
             message: format!("{field}: {message}"),
             rule: None,
+        }
+    }
+
+    /// An import's failure; `file_name` is the file's name, `field` the input field that held
+    /// it (`content` or `file`).
+    pub(crate) fn from_import(error: ImportError, file_name: &str, field: &str) -> Self {
+        match error {
+            ImportError::Unreadable(e) => {
+                let field = match e {
+                    FileError::UnknownFormat { .. } => "fileName",
+                    FileError::NoSheet { .. } => "sheet",
+                    _ => field,
+                };
+                Self::bad_input(field, e)
+            }
+            ImportError::Refused(problems) => Self::ImportRefused {
+                field: field.to_owned(),
+                message: format!(
+                    "{file_name}: {}; nothing was recorded",
+                    crate::imports::refused_summary(&problems)
+                ),
+                problems,
+            },
+            ImportError::Ledger { what, error } => {
+                tracing::warn!(%what, %error, "an import could not read the ledger");
+                error.into()
+            }
+            ImportError::Stopped {
+                line,
+                rows_before,
+                error,
+            } => Self::ImportStopped {
+                cause: Box::new(error.into()),
+                line,
+                rows_recorded: rows_before,
+            },
         }
     }
 
@@ -159,22 +223,62 @@ impl From<projections::FeedError> for ApiError {
 
 impl ErrorExtensions for ApiError {
     fn extend(&self) -> async_graphql::Error {
-        async_graphql::Error::new(self.message()).extend_with(|_, ext| {
-            ext.set("code", self.code());
-            match self {
-                Self::BadUserInput { field, rule, .. } => {
-                    ext.set("field", field.as_str());
-                    if let Some(rule) = rule {
-                        ext.set("rule", *rule);
-                    }
-                }
-                Self::RuleViolated { rule, .. } | Self::ForbiddenByRule { rule, .. } => {
-                    ext.set("rule", *rule)
-                }
-                _ => {}
-            }
-        })
+        async_graphql::Error::new(self.message()).extend_with(|_, ext| self.extensions(ext))
     }
+}
+
+impl ApiError {
+    /// Sets the error's `extensions`: its code and what the code promises.
+    fn extensions(&self, ext: &mut async_graphql::ErrorExtensionValues) {
+        ext.set("code", self.code());
+        match self {
+            Self::BadUserInput { field, rule, .. } => {
+                ext.set("field", field.as_str());
+                if let Some(rule) = rule {
+                    ext.set("rule", *rule);
+                }
+            }
+            Self::RuleViolated { rule, .. } | Self::ForbiddenByRule { rule, .. } => {
+                ext.set("rule", *rule)
+            }
+            Self::ImportRefused {
+                field, problems, ..
+            } => {
+                ext.set("field", field.as_str());
+                ext.set(
+                    "problems",
+                    problems.iter().map(problem_value).collect::<Vec<_>>(),
+                );
+            }
+            Self::ImportStopped {
+                cause,
+                line,
+                rows_recorded,
+            } => {
+                cause.extensions(ext);
+                ext.set("line", *line);
+                ext.set("rowsRecorded", *rows_recorded);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// One problem of a refused file: `{line, column, rule, message}`; `column` (as the file's
+/// header names it) is null when the whole row is meant.
+fn problem_value(problem: &Problem) -> async_graphql::Value {
+    let mut fields = async_graphql::indexmap::IndexMap::new();
+    fields.insert(async_graphql::Name::new("line"), problem.line.into());
+    fields.insert(
+        async_graphql::Name::new("column"),
+        problem.column.clone().into(),
+    );
+    fields.insert(async_graphql::Name::new("rule"), problem.rule.into());
+    fields.insert(
+        async_graphql::Name::new("message"),
+        problem.message.clone().into(),
+    );
+    async_graphql::Value::Object(fields)
 }
 
 impl From<ApiError> for async_graphql::Error {

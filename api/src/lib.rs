@@ -5,6 +5,7 @@
 mod auth;
 mod error;
 mod http;
+pub mod imports;
 mod metrics;
 mod schema;
 mod websocket;

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use import::measurements::MeasurementFile;
 use import::table::normalise_header;
 use import::value;
-use import::{Cell, Table};
+use import::{Cell, Layout, Table};
 use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook};
 
 fn main() -> Result<(), Box<dyn Error>> {

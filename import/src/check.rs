@@ -1,26 +1,31 @@
-//! What every layout checks the same way: the reference data (programmes with their indicators
-//! and areas, decisions), and the reading of one row's cells into typed values, each bad cell
-//! a [`Problem`].
+//! What every layout checks the same way: the reference data (programmes with their indicators,
+//! areas and pillars, decisions, funds), and the reading of one row's cells into typed values,
+//! each bad cell a [`Problem`].
 
 use std::collections::{BTreeSet, HashMap};
 use std::fmt::Write as _;
 
 use chrono::NaiveDate;
 use domain::decision::{DecisionState, DecisionStatus};
-use domain::ids::{AreaId, DecisionId, IndicatorKey, ProgrammeId};
+use domain::ids::{AreaId, DecisionId, FundId, IndicatorKey, PillarId, ProgrammeId};
+use domain::money::Cents;
 use domain::programme::ProgrammeState;
 use rust_decimal::Decimal;
 
+use crate::budget::RecordedFund;
 use crate::problem::Problem;
 use crate::table::{Cell, Columns, Row};
 use crate::value::{self, DecimalMark};
 
-/// The reference data rows are checked against: the programmes they name and the decisions
-/// they cite, as recorded.
+/// The reference data rows are checked against: the programmes they name, the decisions
+/// they cite and the funds they book on, as recorded.
 #[derive(Debug, Default)]
 pub struct Reference<'a> {
     programmes: HashMap<&'a ProgrammeId, ProgrammeIndex<'a>>,
     decisions: HashMap<DecisionId, &'a DecisionState>,
+    funds: HashMap<FundId, &'a RecordedFund>,
+    /// Funds by programme and folded name.
+    fund_names: HashMap<(&'a ProgrammeId, String), Vec<FundId>>,
 }
 
 /// One programme with its indicators and areas indexed by every name a file may use.
@@ -29,6 +34,7 @@ pub(crate) struct ProgrammeIndex<'a> {
     pub(crate) state: &'a ProgrammeState,
     indicators: HashMap<String, Vec<&'a IndicatorKey>>,
     areas: HashMap<String, Vec<&'a AreaId>>,
+    pillars: HashMap<String, Vec<&'a PillarId>>,
 }
 
 /// How a name is compared: without case, with runs of white space as one space.
@@ -40,8 +46,8 @@ fn folded(name: &str) -> String {
 }
 
 impl<'a> Reference<'a> {
-    /// Indexes the programmes' indicators (by key and name) and areas (by id, name and CBS
-    /// code).
+    /// Indexes the programmes' indicators (by key and name), areas (by id, name and CBS
+    /// code) and pillars (by id and name).
     pub fn new(programmes: impl IntoIterator<Item = &'a ProgrammeState>) -> Self {
         let mut indexed = HashMap::new();
         for state in programmes {
@@ -64,18 +70,27 @@ impl<'a> Reference<'a> {
                     areas.entry(name).or_default().push(id);
                 }
             }
+            let mut pillars: HashMap<String, Vec<&PillarId>> = HashMap::new();
+            for (id, pillar) in &state.pillars {
+                let mut names = BTreeSet::from([folded(id.as_str()), folded(&pillar.name)]);
+                names.retain(|n| !n.is_empty());
+                for name in names {
+                    pillars.entry(name).or_default().push(id);
+                }
+            }
             indexed.insert(
                 &state.id,
                 ProgrammeIndex {
                     state,
                     indicators,
                     areas,
+                    pillars,
                 },
             );
         }
         Self {
             programmes: indexed,
-            decisions: HashMap::new(),
+            ..Self::default()
         }
     }
 
@@ -87,6 +102,51 @@ impl<'a> Reference<'a> {
         self.decisions
             .extend(decisions.into_iter().map(|d| (d.id, d)));
         self
+    }
+
+    /// Adds the funds rows may book on, as recorded with their lines, found by id or by name
+    /// within their programme. Funds never registered are left out.
+    pub fn with_funds(mut self, funds: impl IntoIterator<Item = &'a RecordedFund>) -> Self {
+        for recorded in funds {
+            let Some(fund) = recorded.state() else {
+                continue;
+            };
+            self.funds.insert(fund.id, recorded);
+            let name = folded(&fund.name);
+            if !name.is_empty() {
+                self.fund_names
+                    .entry((&fund.programme_id, name))
+                    .or_default()
+                    .push(fund.id);
+            }
+        }
+        self
+    }
+
+    /// A fund by id or by name: `None` when no fund has that id or name, and an error
+    /// listing the funds a name fits when it fits several. `programme`, when given, limits
+    /// the names to its funds.
+    pub(crate) fn find_fund(
+        &self,
+        text: &str,
+        programme: Option<&ProgrammeId>,
+    ) -> Result<Option<&'a RecordedFund>, Vec<FundId>> {
+        if let Ok(id) = FundId::parse(text) {
+            return Ok(self.funds.get(&id).copied());
+        }
+        let name = folded(text);
+        let mut fits: Vec<FundId> = self
+            .fund_names
+            .iter()
+            .filter(|((p, n), _)| *n == name && programme.is_none_or(|wanted| *p == wanted))
+            .flat_map(|(_, ids)| ids.iter().copied())
+            .collect();
+        fits.sort_unstable();
+        match fits.as_slice() {
+            [] => Ok(None),
+            [one] => Ok(self.funds.get(one).copied()),
+            _ => Err(fits),
+        }
     }
 
     pub(crate) fn programme(&self, id: &ProgrammeId) -> Option<&ProgrammeIndex<'a>> {
@@ -309,6 +369,118 @@ impl<'r> RowChecker<'r, '_> {
     pub(crate) fn area(&mut self, spec: usize, programme: &ProgrammeIndex<'_>) -> Option<AreaId> {
         let (cell, column) = self.required(spec, "area")?;
         self.area_in(cell, &column, programme)
+    }
+
+    /// A pillar in a cell, by id or name.
+    pub(crate) fn pillar_in(
+        &mut self,
+        cell: &Cell,
+        column: &str,
+        programme: &ProgrammeIndex<'_>,
+    ) -> Option<PillarId> {
+        let name = cell.display();
+        match find(&programme.pillars, &name) {
+            Ok(id) => Some(id.clone()),
+            Err(several) if !several.is_empty() => {
+                self.problem(
+                    column,
+                    "import.ambiguous",
+                    format!(
+                        "{name:?} names several pillars of programme {}: {}; give the id",
+                        programme.state.id,
+                        list(&several)
+                    ),
+                );
+                None
+            }
+            Err(_) => {
+                self.problem(
+                    column,
+                    "reference.known_pillar",
+                    format!(
+                        "programme {} has no pillar {name:?} (by id or name)",
+                        programme.state.id
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    /// The fund a row books on: its cell (an id or a name), else `option`; it must be a
+    /// registered fund of the row's programme.
+    pub(crate) fn fund<'x>(
+        &mut self,
+        spec: usize,
+        option: Option<&str>,
+        programme: &ProgrammeIndex<'_>,
+        reference: &Reference<'x>,
+    ) -> Option<&'x RecordedFund> {
+        let (text, column) = match (self.filled(spec), option) {
+            (Some((cell, column)), _) => (cell.display(), column),
+            (None, Some(option)) => (option.trim().to_owned(), column_name(self.cell(spec))),
+            (None, None) => {
+                let column = column_name(self.cell(spec));
+                self.problem(
+                    &column,
+                    "import.required",
+                    "the fund is missing (or give --fund)",
+                );
+                return None;
+            }
+        };
+        let programme_id = &programme.state.id;
+        let found = reference.find_fund(&text, Some(programme_id));
+        match found.map(|f| f.and_then(|recorded| Some((recorded, recorded.state()?)))) {
+            Ok(Some((recorded, fund))) if fund.programme_id == *programme_id => Some(recorded),
+            Ok(Some((_, fund))) => {
+                self.problem(
+                    &column,
+                    "reference.known_fund",
+                    format!(
+                        "fund {} ({}) belongs to programme {}, not {programme_id}",
+                        fund.id, fund.name, fund.programme_id
+                    ),
+                );
+                None
+            }
+            Ok(None) => {
+                self.problem(
+                    &column,
+                    "reference.known_fund",
+                    format!("programme {programme_id} has no fund {text:?} (by id or name)"),
+                );
+                None
+            }
+            Err(several) => {
+                self.problem(
+                    &column,
+                    "import.ambiguous",
+                    format!(
+                        "{text:?} names several funds of programme {programme_id}: {}; give the id",
+                        list(&several.iter().collect::<Vec<_>>())
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    /// An amount of euros in a cell ([`value::euros`]); its convention is remembered for the
+    /// file-wide check.
+    pub(crate) fn euros_in(&mut self, cell: &Cell, column: &str) -> Option<Cents> {
+        match value::euros(cell) {
+            Ok((amount, mark)) => {
+                if mark != DecimalMark::None {
+                    self.marks.push((self.row.line, column.to_owned(), mark));
+                }
+                Some(amount)
+            }
+            Err(message) => {
+                self.problem(column, "import.amount", message);
+                None
+            }
+        }
     }
 
     /// A number in a cell; its decimal mark is remembered for the file-wide check.

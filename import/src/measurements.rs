@@ -16,20 +16,21 @@
 //! Header names are compared without case, with spaces, hyphens and dots read as underscores;
 //! other columns are ignored. `docs/import.md` is the user's guide.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 use chrono::NaiveDate;
 use domain::ids::ProgrammeId;
 use domain::measurement::{
-    CorrectMeasurement, MeasurementCommand, MeasurementKey, MeasurementState, RecordMeasurement,
-    SOURCE_MAX, TEXT_MAX,
+    CorrectMeasurement, Measurement, MeasurementCommand, MeasurementKey, MeasurementState,
+    RecordMeasurement, SOURCE_MAX, TEXT_MAX,
 };
 use rust_decimal::Decimal;
 
 pub use crate::check::Reference;
-use crate::check::{content_hash, mixed_marks, RowChecker};
-use crate::problem::{self, Problem};
-use crate::table::{Cell, ColumnSpec, Columns, Table};
+use crate::check::RowChecker;
+use crate::layout::{self, check_rows, named, require_rows, Layout, Step};
+use crate::problem::Problem;
+use crate::table::{ColumnSpec, Columns, Table};
 use crate::value;
 
 const PROGRAMME: usize = 0;
@@ -128,18 +129,20 @@ pub struct MeasurementRow {
     pub reason: Option<String>,
 }
 
-impl MeasurementFile {
+impl Layout for MeasurementFile {
+    type Aggregate = Measurement;
+    type Options = Options;
+    type Row = MeasurementRow;
+    type State = MeasurementState;
+    type Previous = Decimal;
+
+    const KIND: &'static str = "measurement";
+    const CHANGES: &'static str = "corrections";
+
     /// Binds the table's header to the measurement columns.
-    pub fn new(table: Table, options: Options) -> Result<Self, Vec<Problem>> {
+    fn new(table: Table, options: Options) -> Result<Self, Vec<Problem>> {
         let columns = Columns::bind(&table, &specs(&options))?;
-        if table.rows.is_empty() {
-            return Err(vec![Problem::new(
-                table.header_line,
-                None,
-                "import.no_rows",
-                "the file has a header but no rows",
-            )]);
-        }
+        require_rows(&table)?;
         Ok(Self {
             table,
             columns,
@@ -147,76 +150,130 @@ impl MeasurementFile {
         })
     }
 
-    /// How many rows the file holds (blank rows left out).
-    pub fn rows(&self) -> usize {
+    fn rows(&self) -> usize {
         self.table.rows.len()
     }
 
-    /// Header cells that are no column of the layout; their cells are not read.
-    pub fn ignored_columns(&self) -> &[String] {
+    fn ignored_columns(&self) -> &[String] {
         &self.columns.ignored
     }
 
-    /// The programmes the rows name (or the option names): the reference data to load before
-    /// [`check`](Self::check). Cells that are no programme id are left out (`check` reports
-    /// them).
-    pub fn programmes(&self) -> BTreeSet<ProgrammeId> {
-        let mut ids: BTreeSet<ProgrammeId> = self.options.programme.iter().cloned().collect();
-        for row in &self.table.rows {
-            if let Some((Cell::Text(text), _)) = self.columns.get(row, PROGRAMME) {
-                if let Ok(id) = ProgrammeId::parse(text) {
-                    ids.insert(id);
-                }
-            }
-        }
-        ids
+    fn programmes(&self) -> BTreeSet<ProgrammeId> {
+        named(
+            &self.table,
+            &self.columns,
+            PROGRAMME,
+            self.options.programme.clone(),
+            |text| ProgrammeId::parse(text).ok(),
+        )
     }
 
-    /// Checks every row against the reference data and returns them all, or every problem
-    /// of every row, in line order.
-    pub fn check(&self, reference: &Reference<'_>) -> Result<Vec<MeasurementRow>, Vec<Problem>> {
-        if let Some(problem) =
-            reference.check_option(self.options.programme.as_ref(), self.table.header_line)
-        {
-            return Err(vec![problem]);
+    fn check(&self, reference: &Reference<'_>) -> Result<Vec<MeasurementRow>, Vec<Problem>> {
+        check_rows(
+            &self.table,
+            &self.columns,
+            self.options.programme.as_ref(),
+            reference,
+            |checker| read_row(checker, &self.options, reference),
+            |row| &row.key,
+            |first, row| {
+                format!(
+                    "line {first} has a figure for the same indicator, area and period \
+                     ({}, {}, {}) already",
+                    row.key.indicator, row.key.area, row.key.period
+                )
+            },
+        )
+    }
+
+    fn line(row: &MeasurementRow) -> usize {
+        row.line
+    }
+
+    fn aggregate_id(row: &MeasurementRow) -> String {
+        row.key.aggregate_id()
+    }
+
+    fn state(aggregate: &Measurement) -> Option<&MeasurementState> {
+        aggregate.state()
+    }
+
+    /// A row whose value equals the recorded one changes nothing, whatever its source or
+    /// date; a row with another value corrects it, which the ledger allows only when the
+    /// row's figure was not published before the recorded one.
+    fn decide(
+        &self,
+        row: &MeasurementRow,
+        recorded: Option<&MeasurementState>,
+    ) -> Result<Step<Decimal, MeasurementCommand>, Problem> {
+        let Some(state) = recorded else {
+            return Ok(Step::New(MeasurementCommand::Record(RecordMeasurement {
+                key: row.key.clone(),
+                value: row.value,
+                source: row.source.clone(),
+                published_on: row.published_on,
+                illustrative: row.illustrative,
+            })));
+        };
+        if state.value == row.value {
+            return Ok(Step::Unchanged);
         }
-        let mut problems = Vec::new();
-        let mut marks = Vec::new();
-        let mut rows = Vec::with_capacity(self.table.rows.len());
-        let mut seen: HashMap<MeasurementKey, usize> = HashMap::new();
-        for row in &self.table.rows {
-            let mut checker = RowChecker {
-                row,
-                columns: &self.columns,
-                problems: &mut problems,
-                marks: &mut marks,
-            };
-            let Some(measurement) = read_row(&mut checker, &self.options, reference) else {
-                continue;
-            };
-            if let Some(first) = seen.get(&measurement.key) {
-                problems.push(Problem::new(
-                    row.line,
-                    None,
-                    "import.duplicate_row",
-                    format!(
-                        "line {first} has a figure for the same indicator, area and period \
-                         ({}, {}, {}) already",
-                        measurement.key.indicator, measurement.key.area, measurement.key.period
-                    ),
-                ));
-                continue;
-            }
-            seen.insert(measurement.key.clone(), row.line);
-            rows.push(measurement);
+        if row.published_on < state.published_on {
+            return Err(Problem::new(
+                row.line,
+                self.columns.name(PUBLISHED_ON),
+                "measurement.publication_order",
+                format!(
+                    "the recorded figure {} was published on {}; this row's figure {} \
+                     corrects it, so it cannot be published before ({})",
+                    state.value, state.published_on, row.value, row.published_on
+                ),
+            ));
         }
-        problems.extend(mixed_marks(&marks));
-        if problems.is_empty() {
-            Ok(rows)
-        } else {
-            problem::sort(&mut problems);
-            Err(problems)
+        let reason = row.reason.clone().unwrap_or_else(|| {
+            format!(
+                "Revised figure of {}, imported from {}",
+                row.source, self.options.file_name
+            )
+        });
+        Ok(Step::Change {
+            previous: state.value,
+            command: MeasurementCommand::Correct(CorrectMeasurement {
+                value: row.value,
+                reason,
+                source: Some(row.source.clone()),
+                published_on: row.published_on,
+            }),
+            events_before: u64::from(state.corrections) + 1,
+        })
+    }
+
+    /// Numbers normalised, so that `23.40` and `23.4` hash alike as the ledger compares them
+    /// alike.
+    fn content(row: &MeasurementRow, command: &MeasurementCommand) -> String {
+        let key = &row.key;
+        match command {
+            MeasurementCommand::Record(c) => format!(
+                "record\n{}\n{}\n{}\n{}\n{}",
+                key.aggregate_id(),
+                c.value.normalize(),
+                c.source,
+                c.published_on,
+                c.illustrative
+            ),
+            MeasurementCommand::Correct(c) => format!(
+                "correct\n{}\n{}\n{}\n{}\n{}",
+                key.aggregate_id(),
+                c.value.normalize(),
+                c.source.as_deref().unwrap_or_default(),
+                c.published_on,
+                c.reason
+            ),
         }
+    }
+
+    fn command_name(command: &MeasurementCommand) -> &'static str {
+        command.name()
     }
 }
 
@@ -274,181 +331,15 @@ fn read_row(
     })
 }
 
-/// What importing a row does to the ledger.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Change {
-    /// No figure is recorded for the row's indicator, area and period: record it.
-    Record,
-    /// A different figure is recorded: correct it, keeping the previous one.
-    Correct { previous: Decimal },
-    /// The same figure is recorded: nothing to do.
-    Unchanged,
-}
+/// What importing a row does: record a new figure, correct a recorded one (`previous`), or
+/// nothing.
+pub type Change = layout::Change<Decimal>;
 
 /// One row and what importing it does.
-#[derive(Debug, Clone, PartialEq)]
-pub struct PlannedRow {
-    pub row: MeasurementRow,
-    pub change: Change,
-    /// The command to send, `None` when the row changes nothing.
-    pub command: Option<MeasurementCommand>,
-    /// `import/measurement/<aggregate id>/<events before>/<content hash>`: the same row
-    /// imported onto the same recorded state carries the same key, so a second import (or
-    /// two at once) records it once.
-    pub idempotency_key: String,
-    /// A SHA-256 of the command's content (hex), the key's request hash.
-    pub request_hash: String,
-}
-
-impl PlannedRow {
-    /// The measurement's aggregate id.
-    pub fn aggregate_id(&self) -> String {
-        self.row.key.aggregate_id()
-    }
-}
+pub type PlannedRow = layout::PlannedRow<MeasurementRow, Decimal, MeasurementCommand>;
 
 /// Every row of a file and what importing it does, in file order.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct Plan {
-    pub rows: Vec<PlannedRow>,
-}
-
-impl Plan {
-    /// Rows that record a new figure.
-    pub fn records(&self) -> usize {
-        self.count(|c| matches!(c, Change::Record))
-    }
-
-    /// Rows that correct a recorded figure.
-    pub fn corrections(&self) -> usize {
-        self.count(|c| matches!(c, Change::Correct { .. }))
-    }
-
-    /// Rows whose figure is recorded already.
-    pub fn unchanged(&self) -> usize {
-        self.count(|c| matches!(c, Change::Unchanged))
-    }
-
-    fn count(&self, f: impl Fn(&Change) -> bool) -> usize {
-        self.rows.iter().filter(|r| f(&r.change)).count()
-    }
-}
-
-/// Decides for every checked row what importing it does, given the figure the ledger holds
-/// for its indicator, area and period (`recorded`). A row whose value equals the recorded one
-/// changes nothing, whatever its source or date; a row with another value corrects it, which
-/// the ledger allows only when the row's figure was not published before the recorded one;
-/// every such problem is reported, and then nothing is planned.
-impl MeasurementFile {
-    pub fn plan<'s>(
-        &self,
-        rows: Vec<MeasurementRow>,
-        recorded: impl Fn(&MeasurementKey) -> Option<&'s MeasurementState>,
-    ) -> Result<Plan, Vec<Problem>> {
-        let options = &self.options;
-        let published_column = self.columns.name(PUBLISHED_ON);
-        let mut problems = Vec::new();
-        let mut planned = Vec::with_capacity(rows.len());
-        for row in rows {
-            let state = recorded(&row.key);
-            let (change, command, events_before) = match state {
-                None => {
-                    let command = MeasurementCommand::Record(RecordMeasurement {
-                        key: row.key.clone(),
-                        value: row.value,
-                        source: row.source.clone(),
-                        published_on: row.published_on,
-                        illustrative: row.illustrative,
-                    });
-                    (Change::Record, Some(command), 0)
-                }
-                Some(state) if state.value == row.value => (Change::Unchanged, None, 0),
-                Some(state) => {
-                    if row.published_on < state.published_on {
-                        problems.push(Problem::new(
-                            row.line,
-                            published_column,
-                            "measurement.publication_order",
-                            format!(
-                                "the recorded figure {} was published on {}; this row's figure \
-                             {} corrects it, so it cannot be published before ({})",
-                                state.value, state.published_on, row.value, row.published_on
-                            ),
-                        ));
-                        continue;
-                    }
-                    let reason = row.reason.clone().unwrap_or_else(|| {
-                        format!(
-                            "Revised figure of {}, imported from {}",
-                            row.source, options.file_name
-                        )
-                    });
-                    let command = MeasurementCommand::Correct(CorrectMeasurement {
-                        value: row.value,
-                        reason,
-                        source: Some(row.source.clone()),
-                        published_on: row.published_on,
-                    });
-                    (
-                        Change::Correct {
-                            previous: state.value,
-                        },
-                        Some(command),
-                        u64::from(state.corrections) + 1,
-                    )
-                }
-            };
-            let request_hash = command
-                .as_ref()
-                .map(|c| content_hash(&content(&row.key, c)))
-                .unwrap_or_default();
-            let idempotency_key = if command.is_some() {
-                format!(
-                    "import/measurement/{}/{events_before}/{}",
-                    row.key.aggregate_id(),
-                    &request_hash[..16]
-                )
-            } else {
-                String::new()
-            };
-            planned.push(PlannedRow {
-                row,
-                change,
-                command,
-                idempotency_key,
-                request_hash,
-            });
-        }
-        if problems.is_empty() {
-            Ok(Plan { rows: planned })
-        } else {
-            Err(problems)
-        }
-    }
-}
-
-/// A command's content in a fixed text form, for its hash; numbers normalised, so that
-/// `23.40` and `23.4` hash alike as the ledger compares them alike.
-fn content(key: &MeasurementKey, command: &MeasurementCommand) -> String {
-    match command {
-        MeasurementCommand::Record(c) => format!(
-            "record\n{}\n{}\n{}\n{}\n{}",
-            key.aggregate_id(),
-            c.value.normalize(),
-            c.source,
-            c.published_on,
-            c.illustrative
-        ),
-        MeasurementCommand::Correct(c) => format!(
-            "correct\n{}\n{}\n{}\n{}\n{}",
-            key.aggregate_id(),
-            c.value.normalize(),
-            c.source.as_deref().unwrap_or_default(),
-            c.published_on,
-            c.reason
-        ),
-    }
-}
+pub type Plan = layout::PlanOf<MeasurementFile>;
 
 #[cfg(test)]
 mod tests;

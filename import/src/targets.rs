@@ -15,17 +15,19 @@
 //! | `decision` | `besluit`, `decision_id` | unless `--decision` | the id of the adopted decision the target rests on |
 //! | `reason` | `reden`, `toelichting` | unless `--reason` | why the target is set or changed |
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 use domain::ids::{DecisionId, ProgrammeId};
 use domain::programme::AreaKind;
 use domain::target::{
-    Baseline, ChangeTarget, SetTarget, TargetCommand, TargetKey, TargetState, TargetValue, TEXT_MAX,
+    Baseline, ChangeTarget, SetTarget, Target, TargetCommand, TargetKey, TargetState, TargetValue,
+    TEXT_MAX,
 };
 
-use crate::check::{content_hash, mixed_marks, Reference, RowChecker};
-use crate::problem::{self, Problem};
-use crate::table::{Cell, ColumnSpec, Columns, Table};
+use crate::check::{Reference, RowChecker};
+use crate::layout::{self, check_rows, named, require_rows, Layout, Step};
+use crate::problem::Problem;
+use crate::table::{ColumnSpec, Columns, Table};
 
 const PROGRAMME: usize = 0;
 const INDICATOR: usize = 1;
@@ -129,9 +131,18 @@ pub struct TargetRow {
     pub reason: String,
 }
 
-impl TargetFile {
+impl Layout for TargetFile {
+    type Aggregate = Target;
+    type Options = Options;
+    type Row = TargetRow;
+    type State = TargetState;
+    type Previous = TargetValue;
+
+    const KIND: &'static str = "target";
+    const CHANGES: &'static str = "changes";
+
     /// Binds the table's header to the target columns; a file needs `value` or `comparator`.
-    pub fn new(table: Table, options: Options) -> Result<Self, Vec<Problem>> {
+    fn new(table: Table, options: Options) -> Result<Self, Vec<Problem>> {
         let columns = Columns::bind(&table, &specs(&options))?;
         if columns.name(VALUE).is_none() && columns.name(COMPARATOR).is_none() {
             return Err(vec![Problem::new(
@@ -142,14 +153,7 @@ impl TargetFile {
                  targets relative to another area)",
             )]);
         }
-        if table.rows.is_empty() {
-            return Err(vec![Problem::new(
-                table.header_line,
-                None,
-                "import.no_rows",
-                "the file has a header but no rows",
-            )]);
-        }
+        require_rows(&table)?;
         Ok(Self {
             table,
             columns,
@@ -157,89 +161,140 @@ impl TargetFile {
         })
     }
 
-    /// How many rows the file holds (blank rows left out).
-    pub fn rows(&self) -> usize {
+    fn rows(&self) -> usize {
         self.table.rows.len()
     }
 
-    /// Header cells that are no column of the layout; their cells are not read.
-    pub fn ignored_columns(&self) -> &[String] {
+    fn ignored_columns(&self) -> &[String] {
         &self.columns.ignored
     }
 
-    /// The programmes the rows name (or the option names), to load before
-    /// [`check`](Self::check).
-    pub fn programmes(&self) -> BTreeSet<ProgrammeId> {
-        let mut ids: BTreeSet<ProgrammeId> = self.options.programme.iter().cloned().collect();
-        for row in &self.table.rows {
-            if let Some((Cell::Text(text), _)) = self.columns.get(row, PROGRAMME) {
-                if let Ok(id) = ProgrammeId::parse(text) {
-                    ids.insert(id);
-                }
-            }
-        }
-        ids
+    fn programmes(&self) -> BTreeSet<ProgrammeId> {
+        named(
+            &self.table,
+            &self.columns,
+            PROGRAMME,
+            self.options.programme.clone(),
+            |text| ProgrammeId::parse(text).ok(),
+        )
     }
 
-    /// The decisions the rows cite (or the option names), to load before
-    /// [`check`](Self::check).
-    pub fn decisions(&self) -> BTreeSet<DecisionId> {
-        let mut ids: BTreeSet<DecisionId> = self.options.decision.iter().copied().collect();
-        for row in &self.table.rows {
-            if let Some((Cell::Text(text), _)) = self.columns.get(row, DECISION) {
-                if let Ok(id) = DecisionId::parse(text) {
-                    ids.insert(id);
-                }
-            }
-        }
-        ids
+    fn decisions(&self) -> BTreeSet<DecisionId> {
+        named(
+            &self.table,
+            &self.columns,
+            DECISION,
+            self.options.decision,
+            |text| DecisionId::parse(text).ok(),
+        )
     }
 
-    /// Checks every row against the reference data and returns them all, or every problem
-    /// of every row, in line order.
-    pub fn check(&self, reference: &Reference<'_>) -> Result<Vec<TargetRow>, Vec<Problem>> {
-        if let Some(problem) =
-            reference.check_option(self.options.programme.as_ref(), self.table.header_line)
-        {
-            return Err(vec![problem]);
+    fn check(&self, reference: &Reference<'_>) -> Result<Vec<TargetRow>, Vec<Problem>> {
+        check_rows(
+            &self.table,
+            &self.columns,
+            self.options.programme.as_ref(),
+            reference,
+            |checker| read_row(checker, &self.options, reference),
+            |row| &row.key,
+            |first, row| {
+                format!(
+                    "line {first} has a target for the same indicator, area and horizon year \
+                     ({}, {}, {}) already",
+                    row.key.indicator, row.key.area, row.key.horizon_year
+                )
+            },
+        )
+    }
+
+    fn line(row: &TargetRow) -> usize {
+        row.line
+    }
+
+    fn aggregate_id(row: &TargetRow) -> String {
+        row.key.aggregate_id()
+    }
+
+    fn state(aggregate: &Target) -> Option<&TargetState> {
+        aggregate.state()
+    }
+
+    /// A row whose value equals the set one changes nothing (its baseline, decision and
+    /// reason are not compared: a change changes the value); a row with another value changes
+    /// it; a withdrawn target is final and refuses the row.
+    fn decide(
+        &self,
+        row: &TargetRow,
+        recorded: Option<&TargetState>,
+    ) -> Result<Step<TargetValue, TargetCommand>, Problem> {
+        let Some(state) = recorded else {
+            return Ok(Step::New(TargetCommand::Set(SetTarget {
+                key: row.key.clone(),
+                value: row.value.clone(),
+                baseline: row.baseline.clone(),
+                decision: row.decision,
+                reason: row.reason.clone(),
+            })));
+        };
+        if state.withdrawn {
+            return Err(Problem::new(
+                row.line,
+                None,
+                "target.final",
+                format!(
+                    "the target for {}, {}, {} was withdrawn; a withdrawn target is final",
+                    row.key.indicator, row.key.area, row.key.horizon_year
+                ),
+            ));
         }
-        let mut problems = Vec::new();
-        let mut marks = Vec::new();
-        let mut rows = Vec::with_capacity(self.table.rows.len());
-        let mut seen: HashMap<TargetKey, usize> = HashMap::new();
-        for row in &self.table.rows {
-            let mut checker = RowChecker {
-                row,
-                columns: &self.columns,
-                problems: &mut problems,
-                marks: &mut marks,
-            };
-            let Some(target) = read_row(&mut checker, &self.options, reference) else {
-                continue;
-            };
-            if let Some(first) = seen.get(&target.key) {
-                problems.push(Problem::new(
-                    row.line,
-                    None,
-                    "import.duplicate_row",
-                    format!(
-                        "line {first} has a target for the same indicator, area and horizon \
-                         year ({}, {}, {}) already",
-                        target.key.indicator, target.key.area, target.key.horizon_year
-                    ),
-                ));
-                continue;
+        if same_value(&state.value, &row.value) {
+            return Ok(Step::Unchanged);
+        }
+        Ok(Step::Change {
+            previous: state.value.clone(),
+            command: TargetCommand::Change(ChangeTarget {
+                value: row.value.clone(),
+                decision: row.decision,
+                reason: row.reason.clone(),
+            }),
+            events_before: state.history.len() as u64,
+        })
+    }
+
+    fn content(row: &TargetRow, command: &TargetCommand) -> String {
+        let key = &row.key;
+        match command {
+            TargetCommand::Set(c) => format!(
+                "set\n{}\n{}\n{}\n{}\n{}",
+                key.aggregate_id(),
+                value_text(&c.value),
+                c.baseline
+                    .as_ref()
+                    .map(|b| format!("{}@{}", b.value.normalize(), b.year))
+                    .unwrap_or_default(),
+                c.decision,
+                c.reason
+            ),
+            TargetCommand::Change(c) => format!(
+                "change\n{}\n{}\n{}\n{}",
+                key.aggregate_id(),
+                value_text(&c.value),
+                c.decision,
+                c.reason
+            ),
+            TargetCommand::Withdraw(c) => {
+                format!(
+                    "withdraw\n{}\n{}\n{}",
+                    key.aggregate_id(),
+                    c.decision,
+                    c.reason
+                )
             }
-            seen.insert(target.key.clone(), row.line);
-            rows.push(target);
         }
-        problems.extend(mixed_marks(&marks));
-        if problems.is_empty() {
-            Ok(rows)
-        } else {
-            problem::sort(&mut problems);
-            Err(problems)
-        }
+    }
+
+    fn command_name(command: &TargetCommand) -> &'static str {
+        command.name()
     }
 }
 
@@ -388,68 +443,14 @@ fn read_row(
     })
 }
 
-/// What importing a row does to the ledger.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Change {
-    /// No target is set for the row's indicator, area and horizon year: set it.
-    Set,
-    /// Another value is set: change it, on the row's decision and with its reason.
-    Change { previous: TargetValue },
-    /// The same value is set: nothing to do.
-    Unchanged,
-}
+/// What importing a row does: set a new target, change a set one (`previous`), or nothing.
+pub type Change = layout::Change<TargetValue>;
 
 /// One row and what importing it does.
-#[derive(Debug, Clone, PartialEq)]
-pub struct PlannedTarget {
-    pub row: TargetRow,
-    pub change: Change,
-    /// The command to send, `None` when the row changes nothing.
-    pub command: Option<TargetCommand>,
-    /// `import/target/<aggregate id>/<events before>/<content hash>`.
-    pub idempotency_key: String,
-    /// A SHA-256 of the command's content (hex), the key's request hash.
-    pub request_hash: String,
-}
-
-impl PlannedTarget {
-    /// The target's aggregate id.
-    pub fn aggregate_id(&self) -> String {
-        self.row.key.aggregate_id()
-    }
-}
+pub type PlannedTarget = layout::PlannedRow<TargetRow, TargetValue, TargetCommand>;
 
 /// Every row of a file and what importing it does, in file order.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct Plan {
-    pub rows: Vec<PlannedTarget>,
-}
-
-impl Plan {
-    /// Rows that set a new target.
-    pub fn sets(&self) -> usize {
-        self.rows
-            .iter()
-            .filter(|r| matches!(r.change, Change::Set))
-            .count()
-    }
-
-    /// Rows that change a target's value.
-    pub fn changes(&self) -> usize {
-        self.rows
-            .iter()
-            .filter(|r| matches!(r.change, Change::Change { .. }))
-            .count()
-    }
-
-    /// Rows whose value is set already.
-    pub fn unchanged(&self) -> usize {
-        self.rows
-            .iter()
-            .filter(|r| matches!(r.change, Change::Unchanged))
-            .count()
-    }
-}
+pub type Plan = layout::PlanOf<TargetFile>;
 
 /// A value in a fixed text form, numbers normalised (`18.50` as `18.5`), as the ledger
 /// compares them.
@@ -465,120 +466,6 @@ fn value_text(value: &TargetValue) -> String {
 /// Whether two values are the same target: equal numbers compare equal whatever their scale.
 fn same_value(a: &TargetValue, b: &TargetValue) -> bool {
     value_text(a) == value_text(b)
-}
-
-impl TargetFile {
-    /// Decides for every checked row what importing it does, given the target the ledger
-    /// holds for its key (`recorded`). A row whose value equals the set one changes nothing
-    /// (its baseline, decision and reason are not compared: a change changes the value); a
-    /// row with another value changes it; a withdrawn target is final and refuses the row.
-    pub fn plan<'s>(
-        &self,
-        rows: Vec<TargetRow>,
-        recorded: impl Fn(&TargetKey) -> Option<&'s TargetState>,
-    ) -> Result<Plan, Vec<Problem>> {
-        let mut problems = Vec::new();
-        let mut planned = Vec::with_capacity(rows.len());
-        for row in rows {
-            let state = recorded(&row.key);
-            let (change, command, events_before) = match state {
-                None => {
-                    let command = TargetCommand::Set(SetTarget {
-                        key: row.key.clone(),
-                        value: row.value.clone(),
-                        baseline: row.baseline.clone(),
-                        decision: row.decision,
-                        reason: row.reason.clone(),
-                    });
-                    (Change::Set, Some(command), 0)
-                }
-                Some(state) if state.withdrawn => {
-                    problems.push(Problem::new(
-                        row.line,
-                        None,
-                        "target.final",
-                        format!(
-                            "the target for {}, {}, {} was withdrawn; a withdrawn target is final",
-                            row.key.indicator, row.key.area, row.key.horizon_year
-                        ),
-                    ));
-                    continue;
-                }
-                Some(state) if same_value(&state.value, &row.value) => (Change::Unchanged, None, 0),
-                Some(state) => {
-                    let command = TargetCommand::Change(ChangeTarget {
-                        value: row.value.clone(),
-                        decision: row.decision,
-                        reason: row.reason.clone(),
-                    });
-                    (
-                        Change::Change {
-                            previous: state.value.clone(),
-                        },
-                        Some(command),
-                        state.history.len(),
-                    )
-                }
-            };
-            let request_hash = command
-                .as_ref()
-                .map(|c| content_hash(&content(&row.key, c)))
-                .unwrap_or_default();
-            let idempotency_key = if command.is_some() {
-                format!(
-                    "import/target/{}/{events_before}/{}",
-                    row.key.aggregate_id(),
-                    &request_hash[..16]
-                )
-            } else {
-                String::new()
-            };
-            planned.push(PlannedTarget {
-                row,
-                change,
-                command,
-                idempotency_key,
-                request_hash,
-            });
-        }
-        if problems.is_empty() {
-            Ok(Plan { rows: planned })
-        } else {
-            Err(problems)
-        }
-    }
-}
-
-/// A command's content in a fixed text form, for its hash.
-fn content(key: &TargetKey, command: &TargetCommand) -> String {
-    match command {
-        TargetCommand::Set(c) => format!(
-            "set\n{}\n{}\n{}\n{}\n{}",
-            key.aggregate_id(),
-            value_text(&c.value),
-            c.baseline
-                .as_ref()
-                .map(|b| format!("{}@{}", b.value.normalize(), b.year))
-                .unwrap_or_default(),
-            c.decision,
-            c.reason
-        ),
-        TargetCommand::Change(c) => format!(
-            "change\n{}\n{}\n{}\n{}",
-            key.aggregate_id(),
-            value_text(&c.value),
-            c.decision,
-            c.reason
-        ),
-        TargetCommand::Withdraw(c) => {
-            format!(
-                "withdraw\n{}\n{}\n{}",
-                key.aggregate_id(),
-                c.decision,
-                c.reason
-            )
-        }
-    }
 }
 
 #[cfg(test)]

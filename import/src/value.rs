@@ -3,6 +3,7 @@
 use std::str::FromStr;
 
 use chrono::NaiveDate;
+use domain::money::Cents;
 use domain::period::Period;
 use rust_decimal::Decimal;
 
@@ -72,6 +73,158 @@ fn decimal_text(text: &str) -> Result<(Decimal, DecimalMark), String> {
     Decimal::from_str_exact(&normal)
         .map(|d| (d, mark))
         .map_err(|_| format!("{text:?} is too large or too precise for a figure"))
+}
+
+/// A cell as an amount of euros, exact to the cent, the way financial administrations write
+/// money (thousands separators are usual there, unlike in figures):
+///
+/// - a workbook's number cell, with at most two decimals (`1234.5` is 1234.50; `0.1 + 0.2`
+///   as a formula gives 0.30000000000000004 and is refused: round it to cents);
+/// - text: an optional `€`, an optional sign, digits, and
+///   - at most one decimal mark followed by one or two digits: `1234,56` or `1234.56`;
+///   - thousands separators in groups of three, with the other mark as decimal mark:
+///     `1.234.567,89` (Dutch) or `1,234,567.89` (English), `1.234.567` or `1,234,567`.
+///
+/// A single point or comma followed by exactly three digits (`1.234`, `12,500`) is refused: it
+/// is a thousands separator in one convention and a third decimal in the other, so
+/// `1.234,00` or `1234` must be written instead. Spaces inside the number, exponents and
+/// more than two decimals are refused too. The mark returned is the file's convention the
+/// amount shows (a decimal comma, or thousands points, is [`DecimalMark::Comma`]), so that a
+/// file mixing both conventions is refused where it differs.
+///
+/// A negative amount is read as such; whether it may be recorded is the caller's rule.
+pub fn euros(cell: &Cell) -> Result<(Cents, DecimalMark), String> {
+    match cell {
+        Cell::Text(text) => euros_text(text),
+        Cell::Number(n) => {
+            // Rust prints the shortest text that reads back as the same double, never with an
+            // exponent: 1234.5 stays "1234.5".
+            let text = n.to_string();
+            let (negative, body) = match text.strip_prefix('-') {
+                Some(body) => (true, body),
+                None => (false, text.as_str()),
+            };
+            let (whole, fraction) = body.split_once('.').unwrap_or((body, ""));
+            if fraction.len() > 2 {
+                return Err(format!(
+                    "{text} has more than two decimals; round the amount to cents"
+                ));
+            }
+            let cents = cents_of(whole, fraction, negative)
+                .ok_or_else(|| format!("{text} is too large for an amount of euros"))?;
+            Ok((cents, DecimalMark::None))
+        }
+        other => Err(format!("{} is not an amount of euros", describe(other))),
+    }
+}
+
+fn euros_text(text: &str) -> Result<(Cents, DecimalMark), String> {
+    let malformed = || {
+        format!(
+            "{text:?} is not an amount of euros: write digits with at most two decimals, \
+             e.g. 1234,56, 1.234,56 or 1234.56"
+        )
+    };
+    let body = text.strip_prefix('€').map_or(text, str::trim_start);
+    let (negative, body) = match body.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, body.strip_prefix('+').unwrap_or(body)),
+    };
+    if body.is_empty()
+        || !body
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b == b'.' || b == b',')
+    {
+        return Err(malformed());
+    }
+    let commas = body.matches(',').count();
+    let points = body.matches('.').count();
+    // The decimal mark (if any), the thousands separator (if any), and the file convention.
+    let (decimal, group, mark) = match (commas, points) {
+        (0, 0) => (None, None, DecimalMark::None),
+        (_, 0) | (0, _) => {
+            let (sign, many, mark, other) = if points == 0 {
+                (',', commas, DecimalMark::Comma, DecimalMark::Point)
+            } else {
+                ('.', points, DecimalMark::Point, DecimalMark::Comma)
+            };
+            if many > 1 {
+                (None, Some(sign), other)
+            } else {
+                let after = body.rsplit_once(sign).map_or("", |(_, after)| after);
+                match after.len() {
+                    1 | 2 => (Some(sign), None, mark),
+                    3 => {
+                        return Err(format!(
+                            "{text:?} is ambiguous: a {} followed by three digits is a \
+                             thousands separator in one convention and a decimal mark in the \
+                             other; write the cents (1.234,00 or 1,234.00) or no separator \
+                             (1234)",
+                            if sign == ',' { "comma" } else { "point" }
+                        ))
+                    }
+                    _ => return Err(malformed()),
+                }
+            }
+        }
+        _ => {
+            // Both marks: the last one is the decimal mark, once; the other separates
+            // thousands before it.
+            let last = body.rfind([',', '.']).unwrap_or_default();
+            if body.as_bytes()[last] == b',' {
+                if commas > 1 {
+                    return Err(malformed());
+                }
+                (Some(','), Some('.'), DecimalMark::Comma)
+            } else {
+                if points > 1 {
+                    return Err(malformed());
+                }
+                (Some('.'), Some(','), DecimalMark::Point)
+            }
+        }
+    };
+    let (whole, fraction) = match decimal {
+        Some(sign) => body.rsplit_once(sign).unwrap_or((body, "")),
+        None => (body, ""),
+    };
+    if decimal.is_some() && !(1..=2).contains(&fraction.len()) {
+        return Err(malformed());
+    }
+    let digits = match group {
+        Some(sign) => {
+            let groups: Vec<&str> = whole.split(sign).collect();
+            let (first, rest) = groups.split_first().ok_or_else(malformed)?;
+            if !(1..=3).contains(&first.len()) || rest.iter().any(|g| g.len() != 3) {
+                return Err(format!(
+                    "{text:?} is not an amount of euros: thousands separators stand between \
+                     groups of three digits (1.234.567,89)"
+                ));
+            }
+            groups.concat()
+        }
+        None => whole.to_owned(),
+    };
+    let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if !all_digits(&digits) || !(fraction.is_empty() || all_digits(fraction)) {
+        return Err(malformed());
+    }
+    let cents = cents_of(&digits, fraction, negative)
+        .ok_or_else(|| format!("{text:?} is too large for an amount of euros"))?;
+    Ok((cents, mark))
+}
+
+/// Whole euros and up to two decimal digits as cents; `None` on overflow or a digit that is
+/// none.
+fn cents_of(whole: &str, fraction: &str, negative: bool) -> Option<Cents> {
+    let euros: i64 = whole.parse().ok()?;
+    let fraction: i64 = match fraction.len() {
+        0 => 0,
+        1 => fraction.parse::<i64>().ok()? * 10,
+        _ => fraction.parse().ok()?,
+    };
+    let cents = euros.checked_mul(100)?.checked_add(fraction)?;
+    Some(Cents::new(if negative { -cents } else { cents }))
 }
 
 /// A cell as the period a figure is about: a year (`2023`, or a workbook number 2023), a
@@ -248,6 +401,80 @@ mod tests {
         }
         assert!(decimal(&Cell::Bool(true)).is_err());
         assert!(decimal(&text(&"9".repeat(40))).is_err());
+    }
+
+    #[test]
+    fn euro_amounts_read_in_either_convention_with_thousands_separators() {
+        let euros_of = |s: &str| euros(&text(s));
+        assert_eq!(
+            euros_of("1.234,56"),
+            Ok((Cents::new(123_456), DecimalMark::Comma))
+        );
+        assert_eq!(
+            euros_of("1,234.56"),
+            Ok((Cents::new(123_456), DecimalMark::Point))
+        );
+        assert_eq!(
+            euros_of("€ 2.750.000"),
+            Ok((Cents::new(275_000_000), DecimalMark::Comma))
+        );
+        assert_eq!(
+            euros_of("2,750,000"),
+            Ok((Cents::new(275_000_000), DecimalMark::Point))
+        );
+        assert_eq!(
+            euros_of("12,5"),
+            Ok((Cents::new(1_250), DecimalMark::Comma))
+        );
+        assert_eq!(
+            euros_of("€12.50"),
+            Ok((Cents::new(1_250), DecimalMark::Point))
+        );
+        assert_eq!(
+            euros_of("18500"),
+            Ok((Cents::new(1_850_000), DecimalMark::None))
+        );
+        assert_eq!(euros_of("-0,05"), Ok((Cents::new(-5), DecimalMark::Comma)));
+        assert_eq!(
+            euros(&Cell::Number(1234.5)),
+            Ok((Cents::new(123_450), DecimalMark::None))
+        );
+        assert_eq!(
+            euros(&Cell::Number(-3.0)),
+            Ok((Cents::new(-300), DecimalMark::None))
+        );
+    }
+
+    #[test]
+    fn euro_amounts_that_could_be_read_two_ways_are_refused() {
+        for bad in [
+            "1.234",
+            "12,500",
+            "1.234,567",
+            "1,234,56",
+            "1.23.456",
+            "12.34.567,00",
+            "1.234.56,00",
+            "1,234.567,00",
+            "1 234,56",
+            "1e3",
+            "EUR 5",
+            "5 €",
+            ",50",
+            "5,",
+            "€",
+            "",
+            "-",
+            "vijf",
+        ] {
+            assert!(euros(&text(bad)).is_err(), "{bad:?}");
+        }
+        let ambiguous = euros(&text("1.234")).expect_err("ambiguous");
+        assert!(ambiguous.contains("ambiguous"), "{ambiguous}");
+        assert!(euros(&Cell::Number(0.1 + 0.2)).is_err());
+        assert!(euros(&Cell::Number(1e30)).is_err());
+        assert!(euros(&text(&"9".repeat(20))).is_err());
+        assert!(euros(&Cell::Bool(true)).is_err());
     }
 
     #[test]

@@ -81,6 +81,43 @@ impl GraphqlClient {
         GraphqlReply { status, body }
     }
 
+    /// Posts a query with file uploads to `/graphql` as a multipart request (the GraphQL
+    /// multipart request specification): each file is `(variable path, file name, bytes)`,
+    /// e.g. `("variables.input.file", "cijfers.xlsx", bytes)`, and the variable itself is null
+    /// in `variables`.
+    pub async fn upload(
+        &self,
+        query: &str,
+        variables: Value,
+        files: Vec<(&str, &str, Vec<u8>)>,
+    ) -> GraphqlReply {
+        let operations = json!({ "query": query, "variables": variables });
+        let map: serde_json::Map<String, Value> = files
+            .iter()
+            .enumerate()
+            .map(|(i, (path, _, _))| (i.to_string(), json!([path])))
+            .collect();
+        let mut form = reqwest::multipart::Form::new()
+            .text("operations", operations.to_string())
+            .text("map", Value::Object(map).to_string());
+        for (i, (_, name, bytes)) in files.into_iter().enumerate() {
+            let part = reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned());
+            form = form.part(i.to_string(), part);
+        }
+        let mut request = self
+            .http
+            .post(format!("{}/graphql", self.base))
+            .multipart(form);
+        if let Some(token) = &self.token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.expect("the ledger answers over HTTP");
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap_or_default();
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        GraphqlReply { status, body }
+    }
+
     /// `GET` of a path, e.g. `/healthz`: the status and the body as text.
     pub async fn get(&self, path: &str) -> (u16, String) {
         let response = self

@@ -8,6 +8,7 @@ mod audit;
 mod budget;
 mod commitment;
 mod decision;
+mod imports;
 mod input;
 mod intervention;
 mod ledger;
@@ -58,6 +59,7 @@ pub struct Mutation(
     commitment::CommitmentMutation,
     target::TargetMutation,
     measurement::MeasurementMutation,
+    imports::ImportMutation,
     intervention::InterventionMutation,
     resident_input::ResidentInputMutation,
 );
@@ -135,7 +137,13 @@ where
         )
         .await
         .map_err(ApiError::from)?;
-    // Read your writes: answer once this server's read models include the command.
+    read_your_writes(app).await;
+    Ok(after)
+}
+
+/// Read your writes: returns once this server's read models include the log's head (at most
+/// [`READ_YOUR_WRITES`]).
+pub(crate) async fn read_your_writes(app: &AppState) {
     match app.db.head().await {
         Ok(head) => {
             if !app.projection.wait_for(head, READ_YOUR_WRITES).await {
@@ -144,7 +152,6 @@ where
         }
         Err(e) => tracing::warn!(error = %e, "cannot read the log head after a command"),
     }
-    Ok(after)
 }
 
 /// How long a mutation waits, at most, for the read models to include what it recorded.

@@ -206,7 +206,7 @@ fn plan_of(text: &str, state: Option<&MeasurementState>) -> Result<Plan, Vec<Pro
     let reference = Reference::new([&programme]);
     let file = file(text, options()).expect("a file");
     let rows = file.check(&reference).expect("good rows");
-    file.plan(rows, |key| state.filter(|s| s.key == *key))
+    file.plan(rows, |row| state.filter(|s| s.key == row.key))
 }
 
 const ONE: &str = "programme,indicator,area,period,value,source,published_on
@@ -217,7 +217,7 @@ dordt-west,ernstig-overgewicht,crabbehof,2023,23.40,RIVM,2024-03-01
 fn a_new_figure_is_recorded_and_the_same_figure_changes_nothing() {
     let plan = plan_of(ONE, None).expect("a plan");
     assert_eq!(
-        (plan.records(), plan.corrections(), plan.unchanged()),
+        (plan.new_rows(), plan.changed_rows(), plan.unchanged_rows()),
         (1, 0, 0)
     );
     let row = &plan.rows[0];
@@ -238,7 +238,7 @@ fn a_new_figure_is_recorded_and_the_same_figure_changes_nothing() {
     let same = recorded("23.4", date(2024, 1, 1), 0);
     let plan = plan_of(ONE, Some(&same)).expect("a plan");
     assert_eq!(
-        (plan.records(), plan.corrections(), plan.unchanged()),
+        (plan.new_rows(), plan.changed_rows(), plan.unchanged_rows()),
         (0, 0, 1)
     );
     assert_eq!(plan.rows[0].command, None);
@@ -250,7 +250,7 @@ fn a_changed_figure_is_corrected_with_a_new_key_unless_published_earlier() {
     let plan = plan_of(ONE, Some(&earlier)).expect("a plan");
     assert_eq!(
         plan.rows[0].change,
-        Change::Correct {
+        Change::Changed {
             previous: dec("25.0")
         }
     );

@@ -173,13 +173,16 @@ fn plan_of(state: Option<&TargetState>) -> Result<Plan, Vec<Problem>> {
     let file =
         TargetFile::new(Table::read_csv(text.as_bytes()).expect("t"), options()).expect("a file");
     let rows = file.check(&reference).expect("good rows");
-    file.plan(rows, |key| state.filter(|s| s.key == *key))
+    file.plan(rows, |row| state.filter(|s| s.key == row.key))
 }
 
 #[test]
 fn targets_are_set_once_changed_when_their_value_differs_and_final_when_withdrawn() {
     let plan = plan_of(None).expect("a plan");
-    assert_eq!((plan.sets(), plan.changes(), plan.unchanged()), (1, 0, 0));
+    assert_eq!(
+        (plan.new_rows(), plan.changed_rows(), plan.unchanged_rows()),
+        (1, 0, 0)
+    );
     assert!(matches!(plan.rows[0].command, Some(TargetCommand::Set(_))));
     assert!(plan.rows[0]
         .idempotency_key
@@ -187,13 +190,16 @@ fn targets_are_set_once_changed_when_their_value_differs_and_final_when_withdraw
 
     let same = set(TargetValue::Absolute(dec("8.5")), 1, false);
     let plan = plan_of(Some(&same)).expect("a plan");
-    assert_eq!((plan.sets(), plan.changes(), plan.unchanged()), (0, 0, 1));
+    assert_eq!(
+        (plan.new_rows(), plan.changed_rows(), plan.unchanged_rows()),
+        (0, 0, 1)
+    );
 
     let other = set(TargetValue::Absolute(dec("9")), 2, false);
     let plan = plan_of(Some(&other)).expect("a plan");
     assert_eq!(
         plan.rows[0].change,
-        Change::Change {
+        Change::Changed {
             previous: TargetValue::Absolute(dec("9"))
         }
     );
