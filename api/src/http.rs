@@ -80,6 +80,8 @@ pub fn router(state: AppState) -> Router {
         .route("/graphql", get(graphiql).post(graphql))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics_text))
+        // The web pages (`docs/pages.md`): GraphQL clients of the same schema.
+        .merge(crate::pages::router(shared.clone()))
         .layer(RequestBodyLimitLayer::new(limits.max_body_bytes))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,

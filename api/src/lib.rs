@@ -7,6 +7,7 @@ mod error;
 mod http;
 pub mod imports;
 mod metrics;
+mod pages;
 mod schema;
 mod websocket;
 
@@ -46,6 +47,9 @@ pub struct AppState {
     /// The Merkle tree over the log and the newest signed checkpoint, kept by this server's
     /// notary; the audit queries prove from it.
     pub audit: Arc<tokio::sync::RwLock<AuditTrail>>,
+    /// The public key that verifies this server's checkpoints (`<name>+<id>+<key>`), when it
+    /// signs; the audit page shows it.
+    pub public_key: Option<String>,
 }
 
 /// How this server keeps the audit trail: the key it signs checkpoints with (none: it hashes
@@ -165,6 +169,7 @@ impl AppState {
         let task = tokio::spawn(projector.run(async move {
             let _ = stopped.await;
         }));
+        let public_key = audit.signer.as_ref().map(|s| s.public_key().to_owned());
         let (trail, notary) = start_notary(&db, &projection, audit).await;
         let snapshots = policy.writes().then(|| {
             let writer = SnapshotWriter::new(
@@ -190,6 +195,7 @@ impl AppState {
                 metrics,
                 metrics_token: None,
                 audit: trail,
+                public_key,
             },
             ProjectorTask {
                 stop,

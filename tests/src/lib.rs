@@ -3,8 +3,10 @@
 //! [`TestDb`] gives each test its own fresh database on either backend: a new SQLite file in a
 //! temporary folder, or a new database on a PostgreSQL server found by [`pg_server`]. Tests
 //! reach the ledger the way users do: over real HTTP ([`TestServer`], [`LedgerProcess`]) or
-//! through the same command path the API uses.
+//! through the same command path the API uses; the web pages in a real headless Chromium
+//! ([`Browser`]).
 
+pub mod browser;
 pub mod pg_server;
 
 mod client;
@@ -13,6 +15,7 @@ pub mod fixtures;
 mod process;
 mod server;
 
+pub use browser::{Browser, Viewport};
 pub use client::{GraphqlClient, GraphqlReply};
 pub use db::TestDb;
 pub use process::{cli, ledger_binary, LedgerProcess};
