@@ -10,6 +10,8 @@
 
 pub mod access;
 pub mod alliance;
+#[cfg(any(test, feature = "arbitrary"))]
+pub mod arbitrary;
 pub mod budget;
 pub mod commitment;
 pub mod decision;
@@ -21,6 +23,8 @@ pub mod metadata;
 pub mod money;
 pub mod period;
 pub mod programme;
+#[cfg(test)]
+mod properties;
 pub mod reference;
 pub mod resident_input;
 pub mod target;

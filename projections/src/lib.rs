@@ -30,4 +30,6 @@ pub use state::{Consequence, FoldError, LedgerState, Record, Stamp};
 pub use versioned::Versioned;
 
 #[cfg(test)]
+mod properties;
+#[cfg(test)]
 mod tests;

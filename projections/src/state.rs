@@ -186,6 +186,44 @@ impl LedgerState {
         hex::encode(hasher.finalize())
     }
 
+    /// The state as it stood right after `position` (all of it when `position` is at or past
+    /// the last event folded): every record's versions, the stamps and the citations up to
+    /// it. Equal to a replay up to `position` (`replay --until`), without replaying.
+    pub fn until(&self, position: Position) -> LedgerState {
+        fn cut<A: Clone>(records: &Records<A>, position: Position) -> Records<A> {
+            records
+                .iter()
+                .filter_map(|(id, v)| v.until(position).map(|v| (id.clone(), v)))
+                .collect()
+        }
+        let position = position.clamp(0, self.position);
+        let consequences = self
+            .consequences
+            .iter()
+            .filter_map(|(decision, all)| {
+                let kept = all.partition_point(|c| c.position <= position);
+                (kept > 0).then(|| (decision.clone(), all[..kept].to_vec()))
+            })
+            .collect();
+        let mut state = LedgerState {
+            position,
+            stamps: self.stamps[..position as usize].to_vec(),
+            programmes: cut(&self.programmes, position),
+            alliances: cut(&self.alliances, position),
+            decisions: cut(&self.decisions, position),
+            funds: cut(&self.funds, position),
+            commitments: cut(&self.commitments, position),
+            targets: cut(&self.targets, position),
+            measurements: cut(&self.measurements, position),
+            interventions: cut(&self.interventions, position),
+            resident_inputs: cut(&self.resident_inputs, position),
+            consequences,
+            names: BTreeMap::new(),
+        };
+        state.reshare_names();
+        state
+    }
+
     /// Rebuilds the shared names after the state was read back from a snapshot.
     pub fn reshare_names(&mut self) {
         let mut names = BTreeMap::new();

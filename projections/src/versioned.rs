@@ -41,6 +41,14 @@ impl<T: Clone> Versioned<T> {
         self.versions.iter().map(|(p, v)| (*p, v.as_ref()))
     }
 
+    /// The versions made at or before `position`; `None` when the record did not exist yet.
+    pub fn until(&self, position: Position) -> Option<Self> {
+        let kept = self.versions.partition_point(|(p, _)| *p <= position);
+        (kept > 0).then(|| Self {
+            versions: self.versions[..kept].to_vec(),
+        })
+    }
+
     /// Applies `change` to a copy of the latest version (or a default record) and keeps the
     /// result as the version made at `position`.
     pub fn update(&mut self, position: Position, change: impl FnOnce(&mut T))
