@@ -216,7 +216,7 @@ impl Aggregate for Decision {
                 if reason.is_empty() {
                     return Err(DecisionError::ReasonRequired);
                 }
-                if reason.len() > TEXT_MAX {
+                if reason.chars().count() > TEXT_MAX {
                     return Err(DecisionError::TooLong {
                         field: "reason",
                         max: TEXT_MAX,

@@ -349,6 +349,29 @@ async fn an_open_proposal_can_be_withdrawn_with_a_reason() {
 }
 
 #[tokio::test]
+async fn a_withdrawal_reason_is_measured_in_characters_as_every_other_text() {
+    // 20,000 accented characters are 40,000 bytes: as long as allowed, not longer.
+    let longest = "é".repeat(TEXT_MAX);
+    with_majority()
+        .given(vec![proposed()])
+        .when_async(DecisionCommand::Withdraw(WithdrawDecision {
+            reason: longest.clone(),
+        }))
+        .await
+        .then_expect_events(vec![DecisionEvent::DecisionWithdrawn { reason: longest }]);
+    with_majority()
+        .given(vec![proposed()])
+        .when_async(DecisionCommand::Withdraw(WithdrawDecision {
+            reason: "é".repeat(TEXT_MAX + 1),
+        }))
+        .await
+        .then_expect_error(DecisionError::TooLong {
+            field: "reason",
+            max: TEXT_MAX,
+        });
+}
+
+#[tokio::test]
 async fn a_withdrawal_needs_a_reason() {
     with_majority()
         .given(vec![proposed()])
