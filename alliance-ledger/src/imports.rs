@@ -1,10 +1,10 @@
-//! `alliance-ledger import`: monitoring results and targets from CSV and Excel files, all or
-//! nothing.
+//! `alliance-ledger import`: monitoring results, targets and budget lines from CSV and Excel
+//! files, all or nothing.
 //!
 //! The arguments, the file's bytes, the summary and the progress on the terminal are the
 //! command line's part; checking, planning and writing are the API library's runner
-//! (`api::imports`), which the GraphQL mutations `importMeasurements` and `importTargets` run
-//! too.
+//! (`api::imports`), which the GraphQL mutations `importMeasurements`, `importTargets` and
+//! `importBudgetLines` run too.
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -12,12 +12,13 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use api::imports::{ImportError, ImportFile, Importer, Progress, Report, Stage};
+use api::imports::{ImportError, ImportFile, Importer, LedgerData, Progress, Report, Stage};
 use domain::access::Role;
 use domain::ids::{DecisionId, ProgrammeId};
+use import::budget::BudgetFile;
 use import::measurements::MeasurementFile;
 use import::targets::TargetFile;
-use import::{measurements, targets, Format, Layout};
+use import::{budget, measurements, targets, Format, Layout};
 use store::{CommandBus, CommandContext, Database, DatabaseUrl};
 use uuid::Uuid;
 
@@ -35,6 +36,13 @@ pub(crate) enum ImportCommand {
     /// decision and with a reason (docs/import.md). All or nothing, like measurements; a row
     /// with a new value for a set target changes it.
     Targets(TargetsArgs),
+    /// Import budget lines from a .csv or .xlsx file: commitments (verplichtingen) and
+    /// expenditures (uitgaven), one row per line with its kind, amount in euros, description,
+    /// date and reference (kenmerk), booked on an allocation of a fund named by id or by its
+    /// pillar, area or intervention and year (docs/import.md). All or nothing, like
+    /// measurements; the rows together must fit in what each allocation has left, and a line
+    /// recorded already adds nothing.
+    Budget(BudgetArgs),
 }
 
 /// What every import takes.
@@ -80,6 +88,16 @@ pub(crate) struct TargetsArgs {
     reason: Option<String>,
 }
 
+#[derive(Debug, clap::Args)]
+pub(crate) struct BudgetArgs {
+    #[command(flatten)]
+    file: FileArgs,
+    /// The fund of rows that name none: its id, or its name (e.g. "Extra middelen elf scholen
+    /// (kansengelijkheid)").
+    #[arg(long)]
+    fund: Option<String>,
+}
+
 fn parse_programme(text: &str) -> Result<ProgrammeId, String> {
     ProgrammeId::parse(text).map_err(|e| format!("not a programme id such as dordt-west: {e}"))
 }
@@ -107,12 +125,19 @@ pub(crate) async fn run(url: &DatabaseUrl, command: ImportCommand) -> anyhow::Re
             };
             import::<TargetFile>(url, &args.file, options).await
         }
+        ImportCommand::Budget(args) => {
+            let options = |_: &str| budget::Options {
+                programme: args.file.programme.clone(),
+                fund: args.fund.clone(),
+            };
+            import::<BudgetFile>(url, &args.file, options).await
+        }
     }
 }
 
 /// Reads the file, imports it as rows of layout `L` (with the options `options` makes of the
 /// file's name), and prints the summary, or every problem.
-async fn import<L: Layout>(
+async fn import<L: LedgerData>(
     url: &DatabaseUrl,
     args: &FileArgs,
     options: impl FnOnce(&str) -> L::Options,

@@ -1,9 +1,12 @@
 //! Importing files into the ledger, all or nothing: the one runner behind
-//! `alliance-ledger import` and the GraphQL mutations `importMeasurements` and `importTargets`.
+//! `alliance-ledger import` and the GraphQL mutations `importMeasurements`, `importTargets` and
+//! `importBudgetLines`.
 //!
 //! The file is read and every row checked (against the programmes and decisions as recorded,
-//! and against what is recorded for the row already) before anything is written: a file with
-//! any bad row records nothing, and every bad row is reported ([`ImportError::Refused`]). Then
+//! the reference data its layout reads besides ([`LedgerData`]: the funds of a budget file with
+//! their lines), and against what is recorded for the row already) before anything is written:
+//! a file with any bad row records nothing, and every bad row is reported
+//! ([`ImportError::Refused`]). Then
 //! each row that adds or changes something is sent through the command bus's bulk path
 //! (`CommandBus::execute_bulk`), in file order, under the caller's request id and an idempotency
 //! key derived from the row (see the `import` crate): the recorded state of every row's
@@ -14,18 +17,27 @@
 //! or a lost connection halfway leaves the batches before it recorded; importing the same file
 //! again then records exactly the rest (rows already recorded are unchanged).
 //!
-//! Every kind of row is an [`import::Layout`]; [`Importer::import`] runs any of them. Progress
-//! is reported to a [`Progress`]: the command line draws a progress bar, the API reports none.
+//! Every kind of row is an [`import::Layout`] that says what else it reads from the ledger
+//! ([`LedgerData`]); [`Importer::import`] runs any of them. Progress is reported to a
+//! [`Progress`]: the command line draws a progress bar, the API reports none.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::future::Future;
 
 use cqrs_es::Aggregate;
+use domain::budget::{Fund, FundEvent};
 use domain::decision::{Decision, DecisionState};
 use domain::ids::{DecisionId, ProgrammeId};
 use domain::programme::{Programme, ProgrammeState};
 use domain::{ErrorKind, RuleViolation};
+use import::budget::{BudgetFile, RecordedFund};
+use import::measurements::MeasurementFile;
+use import::targets::TargetFile;
 use import::{Change, Format, Layout, Reference, Table};
-use store::{BulkCommand, CommandBus, CommandContext, CommandError, Loaded};
+use store::{
+    BulkCommand, CommandBus, CommandContext, CommandError, Database, Loaded, LogFilter,
+    LoggedEvent, StoreError,
+};
 
 pub use import::{FileError, Problem};
 
@@ -192,6 +204,170 @@ pub fn read<L: Layout>(file: &ImportFile, options: L::Options) -> Result<L, Impo
     L::new(table, options).map_err(ImportError::Refused)
 }
 
+/// What a layout reads from the ledger before its rows are checked, besides the programmes and
+/// decisions they name ([`Layout::programmes`], [`Layout::decisions`]): the funds of a budget
+/// file with their lines, say. When what it reads holds the rows' own aggregates, the writing
+/// starts from that state ([`recorded`](Self::recorded)) rather than reading them again. A
+/// layout that needs nothing more says `type Data = ();`.
+pub trait LedgerData: Layout {
+    /// What is read.
+    type Data: Default + Send + Sync;
+
+    /// Reads it, given the programmes the rows name as recorded (the established ones among
+    /// them); nothing unless the layout says otherwise.
+    fn read_data(
+        _bus: &CommandBus,
+        _programmes: &[ProgrammeState],
+    ) -> impl Future<Output = Result<Self::Data, ImportError>> + Send {
+        async { Ok(Self::Data::default()) }
+    }
+
+    /// Adds what was read to the reference data the rows are checked against.
+    fn reference<'r>(reference: Reference<'r>, _data: &'r Self::Data) -> Reference<'r> {
+        reference
+    }
+
+    /// The rows' aggregates among what was read, by id, each with the sequence of its last
+    /// event: the state their commands are decided on first. The rows' other aggregates are
+    /// read in bulk ([`CommandBus::load_many`]).
+    fn recorded(_data: Self::Data) -> HashMap<String, Loaded<Self::Aggregate>> {
+        HashMap::new()
+    }
+}
+
+/// Measurements read nothing but their programmes and the measurements the rows name.
+impl LedgerData for MeasurementFile {
+    type Data = ();
+}
+
+/// Targets read the decisions the rows cite ([`Layout::decisions`]) besides their programmes.
+impl LedgerData for TargetFile {
+    type Data = ();
+}
+
+/// Budget lines are checked against the funds of the rows' programmes, found by id or name,
+/// with every line recorded on them ([`Reference::with_funds`]); the funds as read are where the
+/// writing starts.
+impl LedgerData for BudgetFile {
+    type Data = Vec<RecordedFund>;
+
+    fn read_data(
+        bus: &CommandBus,
+        programmes: &[ProgrammeState],
+    ) -> impl Future<Output = Result<Self::Data, ImportError>> + Send {
+        recorded_funds(bus.database(), programmes)
+    }
+
+    fn reference<'r>(reference: Reference<'r>, data: &'r Self::Data) -> Reference<'r> {
+        reference.with_funds(data)
+    }
+
+    fn recorded(data: Self::Data) -> HashMap<String, Loaded<Fund>> {
+        data.into_iter()
+            .filter_map(|recorded| {
+                let id = recorded.state()?.id.to_string();
+                let loaded = Loaded {
+                    aggregate: recorded.fund,
+                    sequence: recorded.sequence,
+                };
+                Some((id, loaded))
+            })
+            .collect()
+    }
+}
+
+/// `Fund` events read per query.
+const FUND_PAGE: u32 = 5_000;
+
+/// Every fund of `programmes` as recorded, with its lines: the log's `Fund` events (and no
+/// others) in position order, a page at a time, each folded into its fund. A fund of another
+/// programme is passed over from its first event, the registration that names its programme.
+async fn recorded_funds(
+    db: &Database,
+    programmes: &[ProgrammeState],
+) -> Result<Vec<RecordedFund>, ImportError> {
+    let wanted: BTreeSet<&ProgrammeId> = programmes.iter().map(|p| &p.id).collect();
+    if wanted.is_empty() {
+        return Ok(Vec::new());
+    }
+    let unreadable = |error: CommandError<Refusal>| ImportError::Ledger {
+        what: "the recorded funds".to_owned(),
+        error,
+    };
+    let filter = LogFilter {
+        aggregate_type: Some(Fund::TYPE.to_owned()),
+        ..LogFilter::default()
+    };
+    let mut funds: BTreeMap<String, RecordedFund> = BTreeMap::new();
+    let mut others: HashSet<String> = HashSet::new();
+    let mut after = 0;
+    loop {
+        let page = db
+            .read_log(after, FUND_PAGE, &filter)
+            .await
+            .map_err(|e| unreadable(store_error(&e)))?;
+        let more = page.len() == FUND_PAGE as usize;
+        for logged in page {
+            let LoggedEvent {
+                position,
+                aggregate_id,
+                sequence,
+                payload,
+                ..
+            } = logged;
+            after = position;
+            if others.contains(&aggregate_id) {
+                continue;
+            }
+            let corrupt = |why: String| {
+                unreadable(CommandError::Internal(format!(
+                    "{} {aggregate_id} #{sequence} at position {position}: {why}",
+                    Fund::TYPE
+                )))
+            };
+            let event: FundEvent = serde_json::from_value(payload)
+                .map_err(|e| corrupt(format!("the event cannot be read: {e}")))?;
+            if !funds.contains_key(&aggregate_id) {
+                if let FundEvent::FundRegistered { programme_id, .. } = &event {
+                    if !wanted.contains(programme_id) {
+                        others.insert(aggregate_id);
+                        continue;
+                    }
+                }
+            }
+            let fund = funds.entry(aggregate_id.clone()).or_default();
+            let next = i64::try_from(fund.sequence + 1).unwrap_or(i64::MAX);
+            if sequence != next {
+                return Err(corrupt(format!(
+                    "the fund's events are not in sequence: expected #{next}"
+                )));
+            }
+            fund.apply(event);
+        }
+        if !more {
+            break;
+        }
+    }
+    // A fund's first event registers it; anything else never came from the fund's rules.
+    if let Some((id, _)) = funds.iter().find(|(_, f)| f.state().is_none()) {
+        return Err(unreadable(CommandError::Internal(format!(
+            "{} {id} has events but was never registered",
+            Fund::TYPE
+        ))));
+    }
+    Ok(funds.into_values().collect())
+}
+
+/// A store error as the command bus reports it: the database is unavailable, or something else
+/// went wrong.
+fn store_error(error: &StoreError) -> CommandError<Refusal> {
+    if error.is_unavailable() {
+        CommandError::Unavailable(error.to_string())
+    } else {
+        CommandError::Internal(error.to_string())
+    }
+}
+
 /// Imports files through a command bus.
 #[derive(Debug, Clone, Copy)]
 pub struct Importer<'a> {
@@ -207,10 +383,11 @@ impl<'a> Importer<'a> {
     }
 
     /// Imports `file` as rows of layout `L`, all or nothing: reads it, checks every row
-    /// against the ledger, plans every row against what is recorded for it, and (unless
+    /// against the ledger (the programmes and decisions the rows name and what else the layout
+    /// reads, [`LedgerData`]), plans every row against what is recorded for it, and (unless
     /// `dry_run`) records the rows that add or change something, under `context` (actor, role,
     /// organisation and request id of every event; each row brings its own idempotency key).
-    pub async fn import<L: Layout>(
+    pub async fn import<L: LedgerData>(
         &self,
         file: &ImportFile,
         options: L::Options,
@@ -223,7 +400,7 @@ impl<'a> Importer<'a> {
     }
 
     /// [`import`](Self::import) of a file [`read`] already.
-    pub async fn import_read<L: Layout>(
+    pub async fn import_read<L: LedgerData>(
         &self,
         layout: L,
         dry_run: bool,
@@ -234,10 +411,20 @@ impl<'a> Importer<'a> {
 
         let programmes = self.programmes(layout.programmes()).await?;
         let decisions = self.decisions(layout.decisions()).await?;
-        let reference = Reference::new(&programmes).with_decisions(&decisions);
-        let rows = layout.check(&reference).map_err(ImportError::Refused)?;
+        let data = L::read_data(self.bus, &programmes).await?;
+        let rows = {
+            let reference = L::reference(
+                Reference::new(&programmes).with_decisions(&decisions),
+                &data,
+            );
+            layout.check(&reference).map_err(ImportError::Refused)?
+        };
         let recorded = self
-            .recorded::<L::Aggregate>(rows.iter().map(L::aggregate_id).collect(), progress)
+            .recorded::<L::Aggregate>(
+                rows.iter().map(L::aggregate_id),
+                L::recorded(data),
+                progress,
+            )
             .await?;
         let plan = layout
             .plan(rows, |row| {
@@ -321,23 +508,31 @@ impl<'a> Importer<'a> {
         Ok(found)
     }
 
-    /// What the ledger holds for each aggregate (a query per 10,000).
+    /// What the ledger holds for each aggregate of `ids`: `known` for those read already, the
+    /// others read a query per 10,000.
     async fn recorded<A>(
         &self,
-        ids: Vec<String>,
+        ids: impl Iterator<Item = String>,
+        known: HashMap<String, Loaded<A>>,
         progress: &dyn Progress,
     ) -> Result<HashMap<String, Loaded<A>>, ImportError>
     where
         A: Aggregate,
         A::Error: RuleViolation,
     {
+        let ids: Vec<String> = ids.filter(|id| !known.contains_key(id)).collect();
+        if ids.is_empty() {
+            return Ok(known);
+        }
         progress.started(Stage::Checking, ids.len());
-        let mut found = HashMap::with_capacity(ids.len());
+        let mut found = known;
+        found.reserve(ids.len());
+        let mut done = 0;
         for chunk in ids.chunks(READ_CHUNK) {
             let loaded = match self.bus.load_many::<A>(chunk).await {
                 Ok(loaded) => loaded,
                 Err(e) => {
-                    progress.finished(Stage::Checking, found.len());
+                    progress.finished(Stage::Checking, done);
                     return Err(ImportError::Ledger {
                         what: format!("the recorded {}", A::TYPE),
                         error: erase(e),
@@ -345,9 +540,10 @@ impl<'a> Importer<'a> {
                 }
             };
             found.extend(loaded);
-            progress.advanced(Stage::Checking, found.len());
+            done += chunk.len();
+            progress.advanced(Stage::Checking, done);
         }
-        progress.finished(Stage::Checking, found.len());
+        progress.finished(Stage::Checking, done);
         Ok(found)
     }
 

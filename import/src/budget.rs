@@ -341,7 +341,14 @@ impl Layout for BudgetFile {
                 Ok(Some(_)) => None,
                 Ok(None) => Some((
                     "reference.known_fund",
-                    format!("no fund {fund:?} (by id or name) has been registered"),
+                    match &self.options.programme {
+                        Some(programme) => {
+                            format!("programme {programme} has no fund {fund:?} (by id or name)")
+                        }
+                        None => format!(
+                            "the programmes the file names have no fund {fund:?} (by id or name)"
+                        ),
+                    },
                 )),
                 Err(several) => Some((
                     "import.ambiguous",

@@ -9,11 +9,12 @@ use chrono::{Days, NaiveDate};
 use cqrs_es::persist::PersistedEventStore;
 use cqrs_es::{Aggregate, AggregateError, EventStore};
 use domain::access::Role;
+use domain::budget::{CommitBudget, Fund, FundCommand, RecordExpenditure};
 use domain::decision::{
     AdoptDecision, Decision, DecisionCommand, DecisionEvent, DecisionStatus, ProposeDecision, Vote,
     VoteChoice,
 };
-use domain::ids::{AreaId, DecisionId, MemberId, ProgrammeId};
+use domain::ids::{AreaId, BudgetLineId, DecisionId, MemberId, ProgrammeId};
 use domain::measurement::{
     CorrectMeasurement, Measurement, MeasurementCommand, MeasurementError, MeasurementKey,
     RecordMeasurement,
@@ -1024,6 +1025,152 @@ async fn idempotency_keys_hold_across_bulks_and_single_commands(t: TestDb) {
     assert_eq!(t.db.head().await.expect("head"), head, "nothing recorded");
 }
 
+/// Commitments (and every fifth an expenditure) of `count` euros 1,000 and up on one allocation
+/// of the fund `fund`, numbered from `first`, each under its own key.
+fn lines_on(
+    fund: &str,
+    allocation: domain::ids::AllocationId,
+    first: usize,
+    count: usize,
+) -> Vec<BulkCommand<Fund>> {
+    (first..first + count)
+        .map(|i| {
+            let line_id = BudgetLineId::from_uuid(Uuid::new_v4());
+            let amount = domain::money::Cents::euros(1_000 + i as i64);
+            let date = NaiveDate::from_ymd_opt(2027, 1, 1).expect("a date") + Days::new(i as u64);
+            let description = format!("Regel {i}");
+            let command = if i % 5 == 4 {
+                FundCommand::RecordExpenditure(RecordExpenditure {
+                    line_id,
+                    allocation_id: allocation,
+                    amount,
+                    description,
+                    date,
+                })
+            } else {
+                FundCommand::Commit(CommitBudget {
+                    line_id,
+                    allocation_id: allocation,
+                    amount,
+                    description,
+                    date,
+                })
+            };
+            BulkCommand {
+                aggregate_id: fund.to_owned(),
+                command_name: command.name(),
+                command,
+                idempotency_key: Some(format!("bulk/{fund}/{i}")),
+                request_hash: Some(format!("hash-{i}")),
+            }
+        })
+        .collect()
+}
+
+async fn a_bulk_of_many_commands_on_one_aggregate_appends_its_sequences_in_order(t: TestDb) {
+    let start = demo(&t).await;
+    let bus = CommandBus::new(t.db.clone()).with_bulk_batch(10);
+    let fund = whole_log(&t.db)
+        .await
+        .into_iter()
+        .find(|e| e.event_type == "FundRegistered")
+        .map(|e| e.aggregate_id)
+        .expect("the demo registers a fund");
+    // Decided first on the state read before, as an import does.
+    let known = bus
+        .load_many::<Fund>(std::slice::from_ref(&fund))
+        .await
+        .expect("load");
+    let before = known[&fund].sequence;
+    let state = known[&fund].aggregate.state().expect("registered").clone();
+    let allocation = state
+        .allocations
+        .values()
+        .find(|a| a.year == 2027)
+        .map(|a| a.id)
+        .expect("the demo allocates 2027");
+    let commands = lines_on(&fund, allocation, 0, 35);
+    let mut progress = Vec::new();
+    let outcome = bus
+        .execute_bulk::<Fund>(
+            commands.clone(),
+            || bus.batch_services(),
+            &importer("import-fund"),
+            known,
+            |done| progress.push(done),
+        )
+        .await
+        .expect("the bulk is recorded");
+    assert_eq!(
+        outcome,
+        BulkOutcome {
+            recorded: 35,
+            events: 35,
+            batches: 4,
+            ..BulkOutcome::default()
+        },
+        "no conflict with itself across batches"
+    );
+    assert_eq!(progress, [10, 20, 30, 35]);
+
+    let log = whole_log(&t.db).await;
+    assert_well_ordered(&log);
+    assert_eq!(log.len(), start + 35);
+    let sequences: Vec<usize> = log[start..].iter().map(|e| e.sequence as usize).collect();
+    assert_eq!(
+        sequences,
+        (before + 1..=before + 35).collect::<Vec<_>>(),
+        "the fund's next sequences, one after the other"
+    );
+    for (event, command) in log[start..].iter().zip(&commands) {
+        assert_eq!(event.aggregate_id, fund);
+        assert_eq!(event.meta("command"), Some(command.command_name));
+        assert_eq!(
+            event.meta("idempotency_key"),
+            command.idempotency_key.as_deref(),
+            "in the order given"
+        );
+    }
+    let loaded: Fund = bus.load(&fund).await.expect("load");
+    let after = loaded.state().expect("registered");
+    assert_eq!(after.lines.len(), state.lines.len() + 35);
+    let sum = |range: std::ops::Range<usize>, spent: bool| {
+        range
+            .filter(|i| (i % 5 == 4) == spent)
+            .map(|i| 1_000 + i as i64)
+            .sum::<i64>()
+    };
+    let booked = &after.allocations[&allocation];
+    assert_eq!(
+        booked.committed,
+        domain::money::Cents::euros(sum(0..35, false))
+    );
+    assert_eq!(booked.spent, domain::money::Cents::euros(sum(0..35, true)));
+
+    // A next bulk that reads the fund itself goes on from there.
+    let more = lines_on(&fund, allocation, 35, 3);
+    bulk_on_fund(&bus, more).await;
+    let log = whole_log(&t.db).await;
+    assert_well_ordered(&log);
+    let sequences: Vec<usize> = log[start + 35..]
+        .iter()
+        .map(|e| e.sequence as usize)
+        .collect();
+    assert_eq!(sequences, [before + 36, before + 37, before + 38]);
+}
+
+async fn bulk_on_fund(bus: &CommandBus, commands: Vec<BulkCommand<Fund>>) -> BulkOutcome {
+    bus.execute_bulk::<Fund>(
+        commands,
+        || bus.batch_services(),
+        &importer("import-fund-2"),
+        HashMap::new(),
+        |_| {},
+    )
+    .await
+    .expect("the bulk is recorded")
+}
+
 /// Counts the conflict retries a bus reports.
 #[derive(Debug, Default)]
 struct Retries(AtomicUsize);
@@ -1287,6 +1434,7 @@ async fn the_projector_and_the_notary_see_every_event_of_a_bulk(t: TestDb) {
 
 on_both_backends!(
     a_bulk_append_keeps_the_log_dense_in_command_order_with_every_event_s_metadata,
+    a_bulk_of_many_commands_on_one_aggregate_appends_its_sequences_in_order,
     a_refused_command_stops_a_bulk_with_the_commands_before_it_recorded,
     idempotency_keys_hold_across_bulks_and_single_commands,
     a_bulk_batch_is_decided_again_when_another_writer_came_first,

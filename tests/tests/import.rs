@@ -1,15 +1,20 @@
-//! Importing monitoring results from files with `alliance-ledger import measurements`, on the
-//! Dordt West demo ledger: all or nothing with every bad row reported, idempotent, corrections
-//! for changed figures, Dutch CSV conventions and Excel workbooks.
+//! Importing monitoring results, targets and budget lines from files with `alliance-ledger
+//! import`, on the Dordt West demo ledger: all or nothing with every bad row reported,
+//! idempotent, corrections for changed figures, Dutch CSV conventions and Excel workbooks,
+//! budget lines that together stay within their allocations.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
+use domain::access::Role;
+use domain::budget::{AllocationTarget, Fund};
+use domain::ids::AllocationId;
 use domain::measurement::{Measurement, MeasurementState};
 use domain::programme::Programme;
+use serde_json::{json, Value};
 use store::{CommandBus, LogFilter, LoggedEvent};
-use tests::{cli, on_both_backends, TestDb};
+use tests::{cli, on_both_backends, TestDb, TestServer};
 
 const ACTOR: &str = "Secretaris Dordt West";
 
@@ -667,7 +672,414 @@ async fn targets_are_set_on_a_decision_changed_when_their_value_differs_and_chec
     assert_eq!(history, ["Absolute(18.5)", "Absolute(17.0)"]);
 }
 
+// Budget lines: commitments and expenditures on the allocations of the demo's schools fund.
+
+const SCHOOLS_FUND: &str = "Extra middelen elf scholen (kansengelijkheid)";
+
+fn import_budget(db: &TestDb, file: &Path, extra: &[&str]) -> Output {
+    let file = file.to_str().expect("a UTF-8 path");
+    let mut args = vec!["import", "budget", file, "--actor", ACTOR];
+    args.extend_from_slice(extra);
+    cli(Some(db), &args)
+}
+
+/// rows, new, changes, unchanged and recorded of a budget import's summary.
+fn budget_counts(out: &Output) -> [String; 5] {
+    let s = summary(out);
+    ["rows", "new", "changes", "unchanged", "recorded"].map(|k| {
+        s.get(k)
+            .cloned()
+            .unwrap_or_else(|| panic!("no {k:?} in {s:?}"))
+    })
+}
+
+async fn fund_events(db: &TestDb) -> Vec<LoggedEvent> {
+    let filter = LogFilter {
+        aggregate_type: Some("Fund".into()),
+        ..LogFilter::default()
+    };
+    db.db
+        .read_log(0, 10_000, &filter)
+        .await
+        .expect("read the log")
+}
+
+/// The demo's schools fund: its id, and the id of its allocation for `year`.
+async fn schools_fund(db: &TestDb, year: i32) -> (String, String) {
+    let id = fund_events(db)
+        .await
+        .into_iter()
+        .find(|e| e.event_type == "FundRegistered")
+        .map(|e| e.aggregate_id)
+        .expect("the demo registers a fund");
+    let fund = CommandBus::new(db.db.clone())
+        .load::<Fund>(&id)
+        .await
+        .expect("load the fund");
+    let state = fund.state().expect("registered");
+    assert_eq!(state.name, SCHOOLS_FUND);
+    let allocation = state
+        .allocations
+        .values()
+        .find(|a| {
+            a.year == year
+                && matches!(&a.target, AllocationTarget::Pillar(p) if p.as_str() == "leren-en-ontwikkelen")
+        })
+        .map(|a| a.id.to_string())
+        .unwrap_or_else(|| panic!("the demo allocates {year}"));
+    (id, allocation)
+}
+
+/// The budget as the server's read models show it: the fund's allocations (year, committed,
+/// spent) and the programme's 2024 totals (committed, spent).
+async fn budget_shown(db: &TestDb, fund: &str) -> (Vec<(i64, String, String)>, Value) {
+    let server = TestServer::start(db).await;
+    let token = db.token("Marieke Visser", Role::Rijk, None).await;
+    let data = server
+        .client()
+        .with_token(&token)
+        .query(
+            "query($fund: ID!) {
+               fund(id: $fund) { allocations { year committed spent } }
+               budget(programmeId: \"dordt-west\", year: 2024) { committed spent }
+             }",
+            json!({ "fund": fund }),
+        )
+        .await
+        .expect_ok();
+    server.stop().await;
+    let allocations = data["fund"]["allocations"]
+        .as_array()
+        .expect("allocations")
+        .iter()
+        .filter(|a| a["committed"] != "0.00" || a["spent"] != "0.00")
+        .map(|a| {
+            (
+                a["year"].as_i64().expect("a year"),
+                a["committed"].as_str().expect("money").to_owned(),
+                a["spent"].as_str().expect("money").to_owned(),
+            )
+        })
+        .collect();
+    (allocations, data["budget"].clone())
+}
+
+async fn the_sample_budget_lines_record_once_and_show_in_the_budget(db: TestDb) {
+    demo(&db).await;
+    let (fund, _) = schools_fund(&db, 2024).await;
+    let before = fund_events(&db).await.len();
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/examples/budget-lines.csv");
+
+    let out = import_budget(&db, &sample, &[]);
+    assert_eq!(
+        budget_counts(&out),
+        ["6", "6", "0", "0", "6"].map(String::from)
+    );
+    let events = fund_events(&db).await;
+    let new = &events[before..];
+    let kinds: Vec<&str> = new.iter().map(|e| e.event_type.as_str()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "BudgetCommitted",
+            "ExpenditureRecorded",
+            "BudgetCommitted",
+            "ExpenditureRecorded",
+            "BudgetCommitted",
+            "ExpenditureRecorded",
+        ],
+        "the lines in file order"
+    );
+    for (event, sequence) in new.iter().zip(before + 1..) {
+        assert_eq!(event.aggregate_id, fund);
+        assert_eq!(
+            event.sequence as usize, sequence,
+            "the fund's next sequences"
+        );
+        assert_eq!(event.meta("actor"), Some(ACTOR));
+        assert_eq!(event.meta("role"), Some("secretary"));
+        let command = if event.event_type == "BudgetCommitted" {
+            "CommitBudget"
+        } else {
+            "RecordExpenditure"
+        };
+        assert_eq!(event.meta("command"), Some(command));
+        let key = event.meta("idempotency_key").expect("a key per line");
+        assert!(
+            key.starts_with(&format!("import/budget/{fund}/0/")),
+            "{key}"
+        );
+    }
+    // Amounts are recorded in cents, as written in the file.
+    assert_eq!(new[0].payload["BudgetCommitted"]["amount"], 125_000_000);
+    assert_eq!(new[3].payload["ExpenditureRecorded"]["amount"], 4_235_075);
+
+    // The server's read models show what was committed and spent per allocation.
+    let (allocations, budget) = budget_shown(&db, &fund).await;
+    assert_eq!(
+        allocations,
+        [
+            (2024, "1335000.00".to_owned(), "354850.75".to_owned()),
+            (2025, "1375000.00".to_owned(), "343750.00".to_owned()),
+        ]
+    );
+    assert_eq!(budget["committed"], "1335000.00");
+    assert_eq!(budget["spent"], "354850.75");
+
+    let head = db.db.head().await.expect("head");
+    let out = import_budget(&db, &sample, &[]);
+    assert_eq!(
+        budget_counts(&out),
+        ["6", "0", "0", "6", "0"].map(String::from)
+    );
+    assert_eq!(
+        db.db.head().await.expect("head"),
+        head,
+        "imported again: nothing new"
+    );
+}
+
+async fn a_bad_budget_file_is_refused_whole_with_every_problem(db: TestDb) {
+    demo(&db).await;
+    let head = db.db.head().await.expect("head");
+    let dir = tempfile::tempdir().expect("a folder");
+    let path = dir.path().join("verplichtingen.csv");
+    let unknown_allocation = "00000000-0000-0000-0000-0000000000a1";
+    std::fs::write(
+        &path,
+        format!(
+            "fonds;toekenning;pijler;jaar;soort;bedrag;omschrijving;datum;kenmerk\n\
+             Extra middelen twaalf scholen;;Leren en ontwikkelen;2024;verplichting;1.000,00;Opdracht;15-01-2024;INK-1\n\
+             {SCHOOLS_FUND};{unknown_allocation};;;verplichting;2.500,00;Opdracht;15-01-2024;INK-2\n\
+             {SCHOOLS_FUND};;Leren en ontwikkelen;2024;uitgave;1.234;Factuur;15-02-2024;FAC-1\n\
+             {SCHOOLS_FUND};;Leren en ontwikkelen;2024;creditnota;100,00;Factuur;15-02-2024;FAC-2\n\
+             {SCHOOLS_FUND};;Leren en ontwikkelen;2024;uitgave;100,00;Factuur;15-02-2024;FAC-3\n"
+        ),
+    )
+    .expect("write the file");
+
+    let out = import_budget(&db, &path, DORDT_WEST);
+    assert!(!out.status.success(), "a file with bad rows is refused");
+    let reported = problems(&out);
+    let expected = [
+        (
+            "line 2, column \"fonds\": programme dordt-west has no fund \"Extra middelen twaalf scholen\"",
+            "[reference.known_fund]",
+        ),
+        (
+            "line 3, column \"toekenning\": fund Extra middelen elf scholen (kansengelijkheid) has no allocation 00000000-0000-0000-0000-0000000000a1",
+            "[budget.known_allocation]",
+        ),
+        (
+            "line 4, column \"bedrag\": \"1.234\" is ambiguous",
+            "[import.amount]",
+        ),
+        (
+            "line 5, column \"soort\": \"creditnota\" is no kind of budget line",
+            "[import.line_kind]",
+        ),
+    ];
+    assert_eq!(
+        reported.len(),
+        expected.len(),
+        "every bad row, and only them:\n{}",
+        stderr(&out)
+    );
+    for (problem, (text, rule)) in reported.iter().zip(expected) {
+        assert!(problem.contains(text), "{problem:?} says {text:?}");
+        assert!(problem.ends_with(rule), "{problem:?} breaks {rule}");
+    }
+    assert!(
+        stderr(&out).contains("4 problems on 4 lines (listed above); nothing was recorded"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        db.db.head().await.expect("head"),
+        head,
+        "not even the good row"
+    );
+}
+
+async fn budget_lines_that_together_overdraw_an_allocation_are_refused(db: TestDb) {
+    demo(&db).await;
+    let (fund, allocation) = schools_fund(&db, 2026).await;
+    let head = db.db.head().await.expect("head");
+    let dir = tempfile::tempdir().expect("a folder");
+    let path = dir.path().join("boekingen-2026.csv");
+    // The 2026 allocation holds 2,750,000.00; each row fits alone, the second and fourth do
+    // not after the rows before them. The file names neither programme nor fund: the options
+    // do.
+    let write = |rows: &[[&str; 4]]| {
+        let mut text = String::from("toekenning;soort;bedrag;omschrijving;datum\n");
+        for row in rows {
+            let cells: Vec<&str> = std::iter::once(allocation.as_str())
+                .chain(row.iter().copied())
+                .collect();
+            text.push_str(&cells.join(";"));
+            text.push('\n');
+        }
+        std::fs::write(&path, text).expect("write the file");
+    };
+    let rows = [
+        [
+            "verplichting",
+            "2.000.000,00",
+            "Subsidie schooljaar 2026-2027",
+            "15-01-2026",
+        ],
+        [
+            "verplichting",
+            "750.000,01",
+            "Aanvullende subsidie",
+            "15-02-2026",
+        ],
+        [
+            "verplichting",
+            "750.000,00",
+            "Opdracht leesondersteuning",
+            "01-03-2026",
+        ],
+        ["uitgave", "2.750.000,01", "Betaling subsidie", "01-04-2026"],
+    ];
+    write(&rows);
+    let options = ["--programme", "dordt-west", "--fund", SCHOOLS_FUND];
+
+    // A fund the programme lacks is reported once, on the header line.
+    let out = import_budget(
+        &db,
+        &path,
+        &[
+            "--programme",
+            "dordt-west",
+            "--fund",
+            "Extra middelen twaalf scholen",
+        ],
+    );
+    assert!(!out.status.success());
+    assert_eq!(
+        problems(&out),
+        [format!(
+            "{}: line 1: programme dordt-west has no fund \"Extra middelen twaalf scholen\" \
+             (by id or name) [reference.known_fund]",
+            path.display()
+        )]
+    );
+
+    let out = import_budget(&db, &path, &options);
+    assert!(!out.status.success(), "overdrawn: refused");
+    let reported = problems(&out);
+    assert_eq!(reported.len(), 2, "{}", stderr(&out));
+    assert!(
+        reported[0].contains("line 3, column \"bedrag\"")
+            && reported[0].contains("750000.00 of the allocation is uncommitted")
+            && reported[0].ends_with("[budget.committed_within_allocation]"),
+        "{}",
+        reported[0]
+    );
+    assert!(
+        reported[1].contains("line 5, column \"bedrag\"")
+            && reported[1].ends_with("[budget.within_allocation]"),
+        "{}",
+        reported[1]
+    );
+    assert_eq!(db.db.head().await.expect("head"), head, "nothing recorded");
+
+    // A dry run of the file without the overdrawing rows counts and records nothing; then it
+    // imports, each line once, on the fund's next sequences.
+    write(&[rows[0], rows[2]]);
+    let out = import_budget(&db, &path, &[&options[..], &["--dry-run"]].concat());
+    assert_eq!(
+        budget_counts(&out),
+        ["2", "2", "0", "0", "0"].map(String::from)
+    );
+    assert_eq!(
+        db.db.head().await.expect("head"),
+        head,
+        "a dry run records nothing"
+    );
+    let out = import_budget(&db, &path, &options);
+    assert_eq!(
+        budget_counts(&out),
+        ["2", "2", "0", "0", "2"].map(String::from)
+    );
+    let loaded = CommandBus::new(db.db.clone())
+        .load::<Fund>(&fund)
+        .await
+        .expect("load the fund");
+    let state = loaded.state().expect("registered");
+    let id = AllocationId::parse(&allocation).expect("an allocation id");
+    let allocated = &state.allocations[&id];
+    assert_eq!(allocated.committed.to_string(), "2750000.00");
+    assert_eq!(allocated.uncommitted().to_string(), "0.00");
+
+    // Now a single cent more is refused.
+    write(&[["verplichting", "0,01", "Nog een cent", "02-03-2026"]]);
+    let out = import_budget(&db, &path, &options);
+    assert!(!out.status.success());
+    let reported = problems(&out);
+    assert_eq!(reported.len(), 1, "{}", stderr(&out));
+    assert!(
+        reported[0].ends_with("[budget.committed_within_allocation]"),
+        "{}",
+        reported[0]
+    );
+}
+
+async fn a_fund_with_more_events_than_a_page_is_read_whole(db: TestDb) {
+    demo(&db).await;
+    let (fund, allocation) = schools_fund(&db, 2028).await;
+    let dir = tempfile::tempdir().expect("a folder");
+    let path = dir.path().join("kleine-uitgaven.csv");
+    // More lines than the import reads of a fund's events per query (5,000), so that the lines
+    // recorded last are on the log's second page.
+    let write = |count: usize| {
+        let mut text = String::from("toekenning;soort;bedrag;omschrijving;datum;kenmerk\n");
+        for i in 0..count {
+            text.push_str(&format!(
+                "{allocation};verplichting;1,00;Kleine opdracht {i};15-01-2028;K-{i:05}\n"
+            ));
+        }
+        std::fs::write(&path, text).expect("write the file");
+    };
+    let options = ["--programme", "dordt-west", "--fund", fund.as_str()];
+    write(5_010);
+    let out = import_budget(&db, &path, &options);
+    assert_eq!(
+        budget_counts(&out),
+        ["5010", "5010", "0", "0", "5010"].map(String::from)
+    );
+    let head = db.db.head().await.expect("head");
+
+    // Every line is found again, those on the second page too; one line more is new.
+    write(5_011);
+    let out = import_budget(&db, &path, &options);
+    assert_eq!(
+        budget_counts(&out),
+        ["5011", "1", "0", "5010", "1"].map(String::from)
+    );
+    assert_eq!(db.db.head().await.expect("head"), head + 1);
+    let events = fund_events(&db).await;
+    let last = events.last().expect("events");
+    assert_eq!(
+        (last.aggregate_id.as_str(), last.sequence as usize),
+        (fund.as_str(), events.len()),
+        "the fund's next sequence"
+    );
+    let loaded = CommandBus::new(db.db.clone())
+        .load::<Fund>(&fund)
+        .await
+        .expect("load the fund");
+    let id = AllocationId::parse(&allocation).expect("an allocation id");
+    let committed = loaded.state().expect("registered").allocations[&id].committed;
+    assert_eq!(committed.to_string(), "5011.00");
+}
+
 on_both_backends!(
+    a_fund_with_more_events_than_a_page_is_read_whole,
+    the_sample_budget_lines_record_once_and_show_in_the_budget,
+    a_bad_budget_file_is_refused_whole_with_every_problem,
+    budget_lines_that_together_overdraw_an_allocation_are_refused,
     targets_are_set_on_a_decision_changed_when_their_value_differs_and_checked_first,
     a_file_with_bad_rows_is_refused_whole_then_imports_once_fixed_and_once_only,
     a_changed_figure_records_a_correction_and_keeps_the_earlier_one,

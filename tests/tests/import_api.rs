@@ -1,7 +1,7 @@
-//! Importing files over GraphQL (`importMeasurements`, `importTargets`) on the Dordt West demo
-//! ledger, over real HTTP: the file as text or as a multipart upload, refused whole with every
-//! problem, idempotent, a dry run that records nothing, the body limit, and only for the
-//! secretary and admin roles.
+//! Importing files over GraphQL (`importMeasurements`, `importTargets`, `importBudgetLines`) on
+//! the Dordt West demo ledger, over real HTTP: the file as text or as a multipart upload, refused
+//! whole with every problem, idempotent, a dry run that records nothing, the body limit, and
+//! only for the secretary and admin roles.
 
 use std::path::Path;
 
@@ -22,6 +22,12 @@ const IMPORT_MEASUREMENTS: &str = "mutation($input: ImportMeasurementsInput!) {
 
 const IMPORT_TARGETS: &str = "mutation($input: ImportTargetsInput!) {
   importTargets(input: $input) { fileName rows new corrections unchanged recorded dryRun }
+}";
+
+const IMPORT_BUDGET_LINES: &str = "mutation($input: ImportBudgetLinesInput!) {
+  importBudgetLines(input: $input) {
+    fileName rows new corrections unchanged recorded recordedBefore dryRun
+  }
 }";
 
 fn examples() -> std::path::PathBuf {
@@ -534,7 +540,149 @@ async fn targets_import_on_their_decision_and_refuse_bad_input_by_field(db: Test
     server.stop().await;
 }
 
+/// The (line, column, rule) of every problem of an `IMPORT_REFUSED` error.
+fn refused(extensions: &Value) -> Vec<(u64, Option<String>, String)> {
+    extensions["problems"]
+        .as_array()
+        .expect("the problems")
+        .iter()
+        .map(|p| {
+            (
+                p["line"].as_u64().expect("a line"),
+                p["column"].as_str().map(str::to_owned),
+                p["rule"].as_str().expect("a rule").to_owned(),
+            )
+        })
+        .collect()
+}
+
+async fn budget_lines_import_once_show_in_the_budget_and_bad_files_are_refused_whole(db: TestDb) {
+    let (server, secretary) = demo_server(&db).await;
+    let text = std::fs::read_to_string(examples().join("budget-lines.csv")).expect("the sample");
+    let head = db.db.head().await.expect("head");
+    let input =
+        |content: &str| json!({ "input": { "content": content, "fileName": "budget-lines.csv" } });
+
+    // A row of an unknown kind and a row on a fund the programme lacks: refused whole.
+    let bad = text
+        .replacen(";uitgave;312.500,00;", ";betaling;312.500,00;", 1)
+        .replacen(
+            "dordt-west;Extra middelen elf scholen (kansengelijkheid);Leren en ontwikkelen;2025;uitgave",
+            "dordt-west;Extra middelen twaalf scholen;Leren en ontwikkelen;2025;uitgave",
+            1,
+        );
+    let reply = secretary.query(IMPORT_BUDGET_LINES, input(&bad)).await;
+    let (code, extensions) = the_error(&reply);
+    assert_eq!(code, "IMPORT_REFUSED", "{}", reply.body);
+    assert_eq!(extensions["field"], "content");
+    assert_eq!(
+        reply.errors()[0]["message"],
+        "budget-lines.csv: 2 problems on 2 lines; nothing was recorded"
+    );
+    assert_eq!(
+        refused(&extensions),
+        [
+            (3, Some("soort".to_owned()), "import.line_kind".to_owned()),
+            (
+                7,
+                Some("fonds".to_owned()),
+                "reference.known_fund".to_owned()
+            ),
+        ]
+    );
+    assert_eq!(db.db.head().await.expect("head"), head, "nothing recorded");
+
+    // Lines that fit one by one but together spend more than the 2024 allocation holds.
+    let overdrawn = format!(
+        "{text}dordt-west;Extra middelen elf scholen (kansengelijkheid);Leren en ontwikkelen;2024;\
+         uitgave;2.400.000,00;Slotbetaling (illustratief);01-12-2024;BET-2024-0999\n"
+    );
+    let reply = secretary
+        .query(IMPORT_BUDGET_LINES, input(&overdrawn))
+        .await;
+    let (code, extensions) = the_error(&reply);
+    assert_eq!(code, "IMPORT_REFUSED", "{}", reply.body);
+    assert_eq!(
+        refused(&extensions),
+        [(
+            8,
+            Some("bedrag".to_owned()),
+            "budget.within_allocation".to_owned()
+        )]
+    );
+    assert_eq!(db.db.head().await.expect("head"), head, "nothing recorded");
+
+    // The sample records its six lines, once.
+    let report = secretary
+        .query(IMPORT_BUDGET_LINES, input(&text))
+        .await
+        .expect_ok()["importBudgetLines"]
+        .clone();
+    assert_eq!(counts(&report), [6, 6, 0, 0, 6]);
+    assert_eq!(report["fileName"], "budget-lines.csv");
+    assert_eq!(db.db.head().await.expect("head"), head + 6);
+    let filter = LogFilter {
+        aggregate_type: Some("Fund".into()),
+        ..LogFilter::default()
+    };
+    let lines: Vec<LoggedEvent> = db
+        .db
+        .read_log(head, 100, &filter)
+        .await
+        .expect("read the log");
+    assert_eq!(lines.len(), 6);
+    for event in &lines {
+        assert_eq!(event.meta("actor"), Some(SECRETARY), "the token's actor");
+        assert!(
+            event
+                .meta("idempotency_key")
+                .is_some_and(|k| k.starts_with(&format!("import/budget/{}/0/", event.aggregate_id))),
+            "{:?}",
+            event.metadata
+        );
+    }
+    // The answer comes once the read models hold the lines.
+    let budget = secretary
+        .query(
+            "{ budget(programmeId: \"dordt-west\", year: 2024) { committed spent } }",
+            json!({}),
+        )
+        .await
+        .expect_ok();
+    assert_eq!(
+        budget["budget"],
+        json!({ "committed": "1335000.00", "spent": "354850.75" })
+    );
+
+    // Again, with the programme and fund as fields: nothing new.
+    let again = secretary
+        .query(
+            IMPORT_BUDGET_LINES,
+            json!({ "input": {
+                "content": text, "programmeId": "dordt-west",
+                "fund": "Extra middelen elf scholen (kansengelijkheid)", "sheet": ""
+            }}),
+        )
+        .await
+        .expect_ok()["importBudgetLines"]
+        .clone();
+    assert_eq!(counts(&again), [6, 0, 0, 6, 0]);
+    assert_eq!(again["fileName"], "import.csv");
+    assert_eq!(db.db.head().await.expect("head"), head + 6);
+
+    // Only the secretary and admin import.
+    let rijk = db.token("Marieke Visser", Role::Rijk, None).await;
+    let reply = server
+        .client()
+        .with_token(&rijk)
+        .query(IMPORT_BUDGET_LINES, input(&text))
+        .await;
+    assert_eq!(the_error(&reply).0, "FORBIDDEN", "{}", reply.body);
+    server.stop().await;
+}
+
 on_both_backends!(
+    budget_lines_import_once_show_in_the_budget_and_bad_files_are_refused_whole,
     a_file_with_three_bad_rows_is_refused_whole_then_imports_once_fixed_and_once_only,
     a_dry_run_checks_and_counts_but_records_nothing,
     the_sample_workbook_imports_as_a_multipart_upload_within_the_body_limit,

@@ -1,20 +1,20 @@
-//! Importing a file of measurements or targets (`docs/import.md`): the same runner, checks,
-//! rules and counts as `alliance-ledger import` (`crate::imports`), for the secretary's web
-//! page and other clients. The file comes as text (`content`) or as a multipart upload
-//! (`file`); a refused file is an `IMPORT_REFUSED` error listing every problem
+//! Importing a file of measurements, targets or budget lines (`docs/import.md`): the same
+//! runner, checks, rules and counts as `alliance-ledger import` (`crate::imports`), for the
+//! secretary's web page and other clients. The file comes as text (`content`) or as a
+//! multipart upload (`file`); a refused file is an `IMPORT_REFUSED` error listing every problem
 //! (`error::ApiError::ImportRefused`).
 
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject, Upload, ID};
 use domain::ids::{DecisionId, ProgrammeId};
+use import::budget::{self, BudgetFile};
 use import::measurements::{self, MeasurementFile};
 use import::targets::{self, TargetFile};
-use import::Layout;
 use store::CommandContext;
 
 use super::input::{slug, uuid};
 use super::{read_your_writes, state};
 use crate::auth::require_recorder;
-use crate::imports::{ImportFile, Importer, Report};
+use crate::imports::{ImportFile, Importer, LedgerData, Report};
 use crate::ApiError;
 
 /// The file name a file given as `content` has when `fileName` is left out.
@@ -62,6 +62,17 @@ pub struct ImportTargetsInput {
     reason: Option<String>,
 }
 
+/// A file of budget lines: commitments (verplichtingen) and expenditures (uitgaven), one row
+/// per line, each booked on an allocation of a fund.
+#[derive(InputObject)]
+pub struct ImportBudgetLinesInput {
+    #[graphql(flatten)]
+    file: ImportFileInput,
+    /// The fund of rows without a `fund` cell: its id, or its name as the programme records it
+    /// (e.g. "Extra middelen elf scholen (kansengelijkheid)").
+    fund: Option<String>,
+}
+
 /// What an import found in the file and recorded. A refused file records nothing and answers
 /// the error `IMPORT_REFUSED` with every problem instead.
 #[derive(SimpleObject, Debug)]
@@ -70,11 +81,12 @@ pub struct ImportReport {
     file_name: String,
     /// Rows of the file (blank lines left out).
     rows: usize,
-    /// Rows that record something new: a figure, or a target not set before.
+    /// Rows that record something new: a figure, a target not set before, a budget line.
     new: usize,
-    /// Rows that change a recorded value: a measurement's correction, a target's change.
+    /// Rows that change a recorded value: a measurement's correction, a target's change (a
+    /// recorded budget line is never changed: 0).
     corrections: usize,
-    /// Rows whose value is recorded already: nothing to record.
+    /// Rows whose value (or budget line) is recorded already: nothing to record.
     unchanged: usize,
     /// Events recorded by this import; 0 for a dry run.
     recorded: usize,
@@ -173,7 +185,7 @@ impl ImportFileInput {
 
 /// Runs the import of `file` as rows of layout `L` under the request's principal; answers once
 /// this server's read models include what it recorded.
-async fn run<L: Layout>(
+async fn run<L: LedgerData>(
     ctx: &Context<'_>,
     context: &CommandContext,
     (file, field): (ImportFile, &'static str),
@@ -241,5 +253,26 @@ impl ImportMutation {
             reason: given(input.reason),
         };
         run::<TargetFile>(ctx, &context, file, options, input.file.dry_run).await
+    }
+
+    /// Import budget lines from a CSV or Excel file (`docs/import.md`), all or nothing, like
+    /// `importMeasurements`: each row is a commitment (verplichting) or an expenditure
+    /// (uitgave) booked on an allocation of a fund, decided in file order by the rules of
+    /// `commitBudget` and `recordExpenditure`, so that the rows together never commit or spend
+    /// more than an allocation holds. A row whose line is recorded already (by its reference,
+    /// or its content when it has none) adds nothing; a recorded line is never changed.
+    async fn import_budget_lines(
+        &self,
+        ctx: &Context<'_>,
+        input: ImportBudgetLinesInput,
+    ) -> Result<ImportReport> {
+        let context = require_recorder(ctx, None)?;
+        let programme = input.file.programme()?;
+        let file = input.file.read(ctx)?;
+        let options = budget::Options {
+            programme,
+            fund: given(input.fund).map(|f| f.trim().to_owned()),
+        };
+        run::<BudgetFile>(ctx, &context, file, options, input.file.dry_run).await
     }
 }
