@@ -432,6 +432,41 @@ impl Browser {
         }
     }
 
+    /// Chooses the file at `path` in the file input named `name`, as a user picks it in the
+    /// file dialog.
+    pub async fn upload(&self, name: &str, path: &Path) {
+        let selector = format!("input[type=\"file\"][name=\"{name}\"]");
+        let field = self.wait_for(&selector).await;
+        let path = path
+            .to_str()
+            .unwrap_or_else(|| panic!("{} is no UTF-8 path", path.display()));
+        if let Err(e) = field.send_keys(path).await {
+            panic!(
+                "cannot choose {path} in {name:?}: {e} on the {}",
+                self.describe().await
+            );
+        }
+    }
+
+    /// How long the page shown took, from the Navigation Timing API: the server's time to the
+    /// first byte of its answer (request start to response start) and the whole load (to the
+    /// document complete), in milliseconds.
+    pub async fn timing(&self) -> (f64, f64) {
+        let times = self
+            .eval(
+                "const n = performance.getEntriesByType('navigation')[0];
+                 return [n.responseStart - n.requestStart, n.domComplete - n.startTime];",
+                vec![],
+            )
+            .await;
+        let at = |i: usize| {
+            times[i]
+                .as_f64()
+                .unwrap_or_else(|| panic!("a navigation timing: {times}"))
+        };
+        (at(0), at(1))
+    }
+
     /// Sets the form field `name` to `value` through the DOM, for fields a user sets with a
     /// picker (dates, times) whose typing depends on the browser's locale.
     pub async fn set_value(&self, name: &str, value: &str) {

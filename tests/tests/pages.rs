@@ -1,9 +1,10 @@
 //! The web pages in a real browser (headless Chromium from Debian over WebDriver, see
-//! `tests/src/browser.rs`), on the Dordt West demo ledger with the example figures and targets
-//! of `docs/examples/` imported: the monitor draws charts with the target line; a secretary
-//! signs in, records a decision through the form and finds it on the timeline; a bad value in a
-//! form is shown next to its field and records nothing; every page renders on a laptop and a
-//! phone screen, saved as `docs/screenshots/<page>.png`.
+//! `tests/src/browser.rs`), on the Dordt West demo ledger with the example figures, targets and
+//! budget lines of `docs/examples/` imported: the monitor draws charts with the target line; a
+//! secretary signs in, records a decision through the form and finds it on the timeline; a bad
+//! value in a form is shown next to its field and records nothing; a refused file lists every
+//! problem; every page renders on a laptop and a phone screen, saved as
+//! `docs/screenshots/<page>.png`, and its load time is measured.
 //!
 //! One backend is enough here: the pages are in-process GraphQL clients of the server's own
 //! schema, so they never see the store, and the API suites already run every query and mutation
@@ -44,8 +45,8 @@ const MORE_FIGURES: &[(&str, &str, &str, &str)] = &[
 ];
 
 /// The demo ledger served over HTTP as an alliance that publishes it (readable without
-/// signing in), with the example figures and targets imported, a signed checkpoint and its
-/// public key, and a secretary's token.
+/// signing in), with the example figures, targets and budget lines imported, a signed
+/// checkpoint and its public key, and a secretary's token.
 struct Site {
     t: TestDb,
     server: TestServer,
@@ -65,6 +66,7 @@ impl Site {
         for (kind, file) in [
             ("measurements", "measurements.csv"),
             ("targets", "targets.csv"),
+            ("budget", "budget-lines.csv"),
         ] {
             let path = examples.join(file);
             let out = cli(
@@ -244,6 +246,37 @@ fn dutch_date(date: chrono::NaiveDate) -> String {
         MONTHS[date.month0() as usize],
         date.year()
     )
+}
+
+/// A file of measurements with four bad rows among good ones: an unknown indicator, an unknown
+/// wijk, a period outside the programme and a value with a unit.
+const BAD_MEASUREMENTS: &str =
+    "programma;indicator;gebied;periode;waarde;bron;publicatiedatum;illustratief
+dordt-west;Ernstig overgewicht;Crabbehof;2026;22,1;RIVM Gezondheidsmonitor;02-10-2026;ja
+dordt-west;Eenzaamheid;Crabbehof;2026;30,2;RIVM Gezondheidsmonitor;02-10-2026;ja
+dordt-west;Ernstig overgewicht;Zuidwijk;2026;20,0;RIVM Gezondheidsmonitor;02-10-2026;ja
+dordt-west;Ernstig overgewicht;Wielwijk;2050;20,4;RIVM Gezondheidsmonitor;02-10-2026;ja
+dordt-west;Bijstand;Wielwijk;2026;13,1%;CBS;02-10-2026;ja
+";
+
+/// The server's time and the whole load of each page the test opened, in milliseconds.
+#[derive(Default)]
+struct Timings(Vec<(String, f64, f64)>);
+
+impl Timings {
+    async fn note(&mut self, name: &str, browser: &Browser) {
+        let (server, load) = browser.timing().await;
+        self.0.push((name.to_owned(), server, load));
+    }
+
+    /// Prints the figures (`cargo nextest run ... --no-capture` shows them; docs/pages.md
+    /// records them).
+    fn report(&self) {
+        println!("page load times on the demo ledger (server time to first byte, whole load):");
+        for (name, server, load) in &self.0 {
+            println!("  {name:<24} {server:>7.1} ms {load:>7.1} ms");
+        }
+    }
 }
 
 /// The heading of the page's main content.
@@ -536,8 +569,11 @@ async fn assert_field_error(browser: &Browser, field: &str) {
     );
 }
 
-/// Every page on the demo ledger renders its heading, on a laptop screen and (the monitor) a
-/// phone's, and is saved as `docs/screenshots/<page>.png` for the documentation.
+/// Every page on the demo ledger renders its heading, on a laptop screen and (the monitor, the
+/// money and the audit pages) a phone's without reaching past it, and is saved as
+/// `docs/screenshots/<page>.png` for the documentation; the import form lists every problem of
+/// a bad file and records nothing. Each page's load time (Navigation Timing) is printed for
+/// `docs/pages.md`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn every_page_renders_and_is_photographed() {
     let site = Site::demo().await;
@@ -548,6 +584,7 @@ async fn every_page_renders_and_is_photographed() {
         .to_string();
 
     let browser = Browser::start(&site.server).await;
+    let mut timings = Timings::default();
     let public: [(&str, String, &str); 6] = [
         (
             "monitor",
@@ -566,6 +603,7 @@ async fn every_page_renders_and_is_photographed() {
     ];
     for (name, path, expected) in &public {
         browser.open(path).await;
+        timings.note(name, &browser).await;
         assert_heading(&browser, expected).await;
         assert!(
             !browser.exists("#past-view").await,
@@ -577,6 +615,7 @@ async fn every_page_renders_and_is_photographed() {
     // One decision's page: the execution programme's decision, with what cites it (among it the
     // example targets for Crabbehof and Wielwijk).
     browser.open(&page(&format!("besluiten/{decision}"))).await;
+    timings.note("besluit", &browser).await;
     let title = site
         .secretary
         .query(
@@ -605,6 +644,7 @@ async fn every_page_renders_and_is_photographed() {
             page("monitor")
         ))
         .await;
+    timings.note("geschiedenis", &browser).await;
     assert_heading(&browser, "Monitor").await;
     let past = browser.text("#past-view[role=\"status\"]").await;
     assert!(
@@ -654,6 +694,50 @@ async fn every_page_renders_and_is_photographed() {
         .await;
     assert_eq!(unlabelled, json!([]), "every field of the form has a label");
     secretary.screenshot("secretariaat-besluit", 2600).await;
+
+    // The import form with a bad file: every problem in a table under an alert that says
+    // nothing was recorded, and indeed nothing was.
+    let before = site.ledger().await;
+    let folder = tempfile::tempdir().expect("a folder for the file");
+    let bad = folder.path().join("metingen-2026.csv");
+    std::fs::write(&bad, BAD_MEASUREMENTS).expect("write the file");
+    secretary.open(&page("secretariaat/import")).await;
+    timings.note("secretariaat-import", &secretary).await;
+    assert_heading(&secretary, "Bestand importeren").await;
+    secretary.fill("soort", "metingen").await;
+    secretary.upload("file", &bad).await;
+    secretary.submit().await;
+    let alert = secretary.text(".form-error[role=\"alert\"]").await;
+    assert!(
+        alert.contains("4 fouten op 4 regels") && alert.contains("niets vastgelegd"),
+        "the alert sums up the refusal: {alert:?}"
+    );
+    let rows = secretary
+        .eval(
+            "return [...document.querySelectorAll('#import-problems tbody tr')]
+                 .map(tr => [...tr.cells].map(td => td.innerText.trim()))",
+            vec![],
+        )
+        .await;
+    let rows = rows.as_array().expect("rows");
+    assert_eq!(rows.len(), 4, "one row per problem: {rows:?}");
+    let lines: Vec<&str> = rows.iter().filter_map(|r| r[0].as_str()).collect();
+    assert_eq!(lines, ["3", "4", "5", "6"], "{rows:?}");
+    assert_eq!(rows[1][1], "gebied", "the column as the file names it");
+    assert_eq!(rows[1][3], "reference.known_area");
+    assert!(
+        rows[3][2]
+            .as_str()
+            .is_some_and(|m| m.starts_with("Geen getal")),
+        "the problem in Dutch: {rows:?}"
+    );
+    secretary.screenshot("secretariaat-import", 2600).await;
+    site.settled().await;
+    assert_eq!(
+        site.ledger().await,
+        before,
+        "a refused file records nothing: the same position and state checksum"
+    );
     secretary.close().await;
 
     // The monitor on a phone: laid out for its width, nothing to scroll sideways.
@@ -673,5 +757,33 @@ async fn every_page_renders_and_is_photographed() {
         "the monitor fits a phone's width (content, window): {widths}"
     );
     phone.screenshot("monitor-telefoon", 844).await;
+    timings.note("monitor-telefoon", &phone).await;
+
+    // Money and the audit trail on a phone: the bar charts' labels and amounts and the long
+    // hashes and keys wrap inside the screen.
+    for (name, path, expected) in [
+        ("geld-telefoon", page("geld"), "Geld en toezeggingen"),
+        ("audit-telefoon", page("audit"), "Audit"),
+    ] {
+        phone.open(&path).await;
+        assert_heading(&phone, expected).await;
+        let overflow = phone
+            .eval(
+                "const width = window.innerWidth;
+                 return [...document.querySelectorAll('main *')]
+                     .filter(e => e.getBoundingClientRect().right > width + 0.5)
+                     .filter(e => !e.closest('.scroll'))
+                     .map(e => e.tagName + (e.id ? '#' + e.id : '') + ' ' + (e.textContent || '').slice(0, 40))",
+                vec![],
+            )
+            .await;
+        assert_eq!(
+            overflow,
+            json!([]),
+            "{name}: nothing reaches past the phone's screen (tables scroll in their own box)"
+        );
+        phone.screenshot(name, 844).await;
+    }
     phone.close().await;
+    timings.report();
 }

@@ -106,6 +106,19 @@ impl Browser {
         self.page(response).await
     }
 
+    /// Sends a form with a file, as a browser sends `enctype="multipart/form-data"`.
+    async fn post_multipart(&mut self, path: &str, form: reqwest::multipart::Form) -> Page {
+        let response = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header(COOKIE, self.cookie_header())
+            .multipart(form)
+            .send()
+            .await
+            .expect("the ledger answers");
+        self.page(response).await
+    }
+
     async fn page(&mut self, response: reqwest::Response) -> Page {
         let status = response.status().as_u16();
         let headers = response.headers().clone();
@@ -511,9 +524,32 @@ async fn the_office_forms_need_a_secretary_and_a_csrf_token(t: TestDb) {
     assert!(empty
         .body
         .contains(r#"aria-invalid="true" aria-describedby="error-title""#));
-    assert!(empty
+    // In the page's language: Dutch here, the API's English on an English page.
+    assert!(
+        empty.body.contains(
+            r#"<p class="field-error" id="error-title">Geef het besluit een titel; alleen spaties tellen niet.</p>"#
+        ),
+        "{}",
+        empty.body
+    );
+    let english = browser
+        .post(
+            "/programmas/dordt-west/secretariaat/besluit?lang=en",
+            &[
+                ("csrf", &csrf),
+                ("idempotencyKey", &key),
+                ("decisionId", &decision_id),
+                ("title", "  "),
+            ],
+        )
+        .await;
+    assert_eq!(english.status, 422);
+    assert!(english
         .body
         .contains(r#"<p class="field-error" id="error-title">title: must not be empty</p>"#));
+    browser
+        .get("/programmas/dordt-west/secretariaat?lang=nl")
+        .await;
     assert_eq!(decision_titles(&client).await, before, "nothing recorded");
 
     // A malformed number in the measurement form: the field says so, nothing recorded.
@@ -540,6 +576,35 @@ async fn the_office_forms_need_a_secretary_and_a_csrf_token(t: TestDb) {
         .body
         .contains(r#"<p class="field-error" id="error-value">"#));
     assert!(bad.body.contains(r#"value="veel""#), "what was typed stays");
+    assert!(
+        bad.body.contains("zoals 21,4"),
+        "the page's own check speaks Dutch, with a Dutch number: {}",
+        bad.body
+    );
+    // A period the ledger refuses: the API's rule, said in Dutch with the programme's period.
+    let outside = browser
+        .post(
+            "/programmas/dordt-west/secretariaat/meting",
+            &[
+                ("csrf", &csrf),
+                ("idempotencyKey", &meting.hidden("idempotencyKey")),
+                ("indicator", "ernstig-overgewicht"),
+                ("area", "crabbehof"),
+                ("period", "2019"),
+                ("value", "21,4"),
+                ("source", "RIVM"),
+                ("publishedOn", "2025-06-30"),
+            ],
+        )
+        .await;
+    assert_eq!(outside.status, 422);
+    assert!(
+        outside.body.contains(
+            r#"<p class="field-error" id="error-period">Dit valt buiten de looptijd van het programma (2023–2043).</p>"#
+        ),
+        "{}",
+        outside.body
+    );
     let measured = client
         .query(
             "{ measurements(programmeId: \"dordt-west\") { nodes { key } } }",
@@ -696,6 +761,229 @@ async fn the_audit_page_says_how_to_verify(t: TestDb) {
     server.stop().await;
 }
 
+/// The count the import report shows under `id`.
+fn count(page: &Page, id: &str) -> u64 {
+    let marker = format!(r#"id="{id}">"#);
+    let start = page
+        .body
+        .find(&marker)
+        .unwrap_or_else(|| panic!("the report has {id}:\n{}", page.body))
+        + marker.len();
+    let rest = &page.body[start..];
+    rest[..rest.find('<').expect("the end of the count")]
+        .parse()
+        .unwrap_or_else(|e| panic!("a count under {id}: {e}"))
+}
+
+async fn measurement_count(client: &GraphqlClient) -> usize {
+    let data = client
+        .query(
+            "{ measurements(programmeId: \"dordt-west\", first: 100) { nodes { key } } }",
+            json!({}),
+        )
+        .await
+        .expect_ok();
+    data["measurements"]["nodes"]
+        .as_array()
+        .expect("measurements")
+        .len()
+}
+
+fn file_form(csrf: &str, kind: &str, name: &str, content: Vec<u8>) -> reqwest::multipart::Form {
+    reqwest::multipart::Form::new()
+        .text("csrf", csrf.to_owned())
+        .text("soort", kind.to_owned())
+        .text("sheet", "")
+        .text("source", "")
+        .text("decisionId", "")
+        .text("reason", "")
+        .text("fund", "")
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(content)
+                .file_name(name.to_owned())
+                .mime_str("text/csv")
+                .expect("a mime type"),
+        )
+}
+
+/// The import form: a bad file lists every problem (line, column, rule, in Dutch) and records
+/// nothing; a good file records its rows and shows the counts; the same file again records
+/// nothing new. Budget lines go the same way.
+async fn a_file_import_lists_every_problem_or_records_every_row(t: TestDb) {
+    let server = demo_server(&t, true).await;
+    let secretary = t
+        .token("Sanne de Vries", Role::Secretary, Some("Programmabureau"))
+        .await;
+    let client = server.client().with_token(&secretary);
+    let mut browser = Browser::new(&server);
+    assert_eq!(browser.sign_in(&secretary).await.status, 303);
+    let path = "/programmas/dordt-west/secretariaat/import";
+    let form = browser.get(path).await;
+    assert_eq!(form.status, 200);
+    assert!(form.body.contains(r#"enctype="multipart/form-data""#));
+    assert!(form
+        .body
+        .contains(r#"<input type="file" id="file" name="file" accept=".csv,.xlsx""#));
+    assert!(form.body.contains(r#"<label for="file">"#));
+    let csrf = form.hidden("csrf");
+    let office = browser.get("/programmas/dordt-west/secretariaat").await;
+    assert!(office.body.contains(&format!(r#"href="{path}""#)));
+
+    // A bad file: every problem listed, nothing recorded.
+    let bad = "programma;indicator;gebied;periode;waarde;bron;publicatiedatum;illustratief\n\
+               dordt-west;Ernstig overgewicht;Crabbehof;2024;23,4;RIVM;02-10-2025;ja\n\
+               dordt-west;Eenzaamheid;Crabbehof;2024;30;RIVM;02-10-2025;ja\n\
+               dordt-west;Ernstig overgewicht;Zuidwijk;2024;20;RIVM;02-10-2025;ja\n\
+               dordt-west;Ernstig overgewicht;Wielwijk;2050;20;RIVM;02-10-2025;ja\n\
+               dordt-west;Ernstig overgewicht;Wielwijk;2024;13,1%;RIVM;02-10-2025;ja\n";
+    let refused = browser
+        .post_multipart(
+            path,
+            file_form(&csrf, "metingen", "fout.csv", bad.as_bytes().to_vec()),
+        )
+        .await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert!(
+        refused.body.contains(
+            r#"<div class="form-error" role="alert">fout.csv: 4 fouten op 4 regels. Er is niets vastgelegd"#
+        ),
+        "{}",
+        refused.body
+    );
+    for (line, column, rule, dutch) in [
+        (
+            3,
+            "indicator",
+            "reference.known_indicator",
+            "Dit programma heeft deze indicator niet.",
+        ),
+        (
+            4,
+            "gebied",
+            "reference.known_area",
+            "Dit programma heeft dit gebied niet.",
+        ),
+        (
+            5,
+            "periode",
+            "programme.period",
+            "Dit valt buiten de looptijd van het programma (2023–2043).",
+        ),
+        (6, "waarde", "import.number", "Geen getal: "),
+    ] {
+        let row = format!(r#"<tr><td class="num">{line}</td><td>{column}</td><td>{dutch}"#);
+        assert!(refused.body.contains(&row), "{row} in\n{}", refused.body);
+        assert!(refused.body.contains(&format!("<code>{rule}</code>")));
+    }
+    assert_eq!(
+        refused.body.matches(r#"<tr><td class="num">"#).count(),
+        4,
+        "one row per problem"
+    );
+    assert_eq!(measurement_count(&client).await, 0, "nothing recorded");
+
+    // Without the CSRF token: refused, nothing recorded.
+    let example = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/examples/measurements.csv"),
+    )
+    .expect("the example file");
+    let forged = browser
+        .post_multipart(
+            path,
+            file_form("0000", "metingen", "measurements.csv", example.clone()),
+        )
+        .await;
+    assert_eq!(forged.status, 403);
+    assert!(forged
+        .body
+        .contains(r#"<div class="form-error" role="alert">"#));
+    assert_eq!(measurement_count(&client).await, 0, "nothing recorded");
+
+    // No file chosen: the file field says so.
+    let none = browser
+        .post_multipart(
+            path,
+            reqwest::multipart::Form::new()
+                .text("csrf", csrf.clone())
+                .text("soort", "metingen"),
+        )
+        .await;
+    assert_eq!(none.status, 422);
+    assert!(none
+        .body
+        .contains(r#"<p class="field-error" id="error-file">Kies een bestand.</p>"#));
+
+    // The example file: 20 figures recorded, the counts shown.
+    let imported = browser
+        .post_multipart(
+            path,
+            file_form(&csrf, "metingen", "measurements.csv", example.clone()),
+        )
+        .await;
+    assert_eq!(imported.status, 200, "{}", imported.body);
+    assert!(imported
+        .body
+        .contains(r#"<section class="notice import-report" role="status""#));
+    assert_eq!(count(&imported, "count-rows"), 20);
+    assert_eq!(count(&imported, "count-new"), 20);
+    assert_eq!(count(&imported, "count-corrections"), 0);
+    assert_eq!(count(&imported, "count-recorded"), 20);
+    assert_eq!(measurement_count(&client).await, 20);
+
+    // Again: nothing new.
+    let again = browser
+        .post_multipart(
+            path,
+            file_form(&csrf, "metingen", "measurements.csv", example),
+        )
+        .await;
+    assert_eq!(again.status, 200, "{}", again.body);
+    assert_eq!(count(&again, "count-rows"), 20);
+    assert_eq!(count(&again, "count-new"), 0);
+    assert_eq!(count(&again, "count-unchanged"), 20);
+    assert_eq!(count(&again, "count-recorded"), 0);
+    assert_eq!(measurement_count(&client).await, 20);
+
+    // Budget lines: a dry run records nothing, the import records the six lines.
+    let lines = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/examples/budget-lines.csv"),
+    )
+    .expect("the example budget lines");
+    let dry = browser
+        .post_multipart(
+            path,
+            file_form(&csrf, "budgetregels", "budget-lines.csv", lines.clone())
+                .text("dryRun", "true"),
+        )
+        .await;
+    assert_eq!(dry.status, 200, "{}", dry.body);
+    assert_eq!(count(&dry, "count-new"), 6);
+    assert_eq!(count(&dry, "count-recorded"), 0);
+    let money = browser.get("/programmas/dordt-west/geld").await;
+    assert!(
+        money.body.contains("<dt>Verplicht</dt><dd>€ 0,00</dd>"),
+        "{}",
+        money.body
+    );
+    let booked = browser
+        .post_multipart(
+            path,
+            file_form(&csrf, "budgetregels", "budget-lines.csv", lines),
+        )
+        .await;
+    assert_eq!(booked.status, 200, "{}", booked.body);
+    assert_eq!(count(&booked, "count-new"), 6);
+    assert_eq!(count(&booked, "count-recorded"), 6);
+    let money = browser.get("/programmas/dordt-west/geld").await;
+    assert!(
+        !money.body.contains("<dt>Verplicht</dt><dd>€ 0,00</dd>"),
+        "{}",
+        money.body
+    );
+    server.stop().await;
+}
+
 on_both_backends!(
     every_page_answers_in_dutch_with_its_heading,
     what_does_not_exist_is_not_found,
@@ -705,4 +993,5 @@ on_both_backends!(
     a_reader_may_not_record,
     a_past_view_is_marked_and_shows_the_ledger_as_it_stood,
     the_audit_page_says_how_to_verify,
+    a_file_import_lists_every_problem_or_records_every_row,
 );

@@ -12,7 +12,7 @@ use super::i18n::Lang;
 const W: f64 = 360.0;
 const H: f64 = 200.0;
 const LEFT: f64 = 52.0;
-const RIGHT: f64 = 14.0;
+const RIGHT: f64 = 20.0;
 const TOP: f64 = 12.0;
 const BOTTOM: f64 = 30.0;
 
@@ -102,18 +102,31 @@ fn axis_label(lang: Lang, value: f64, span: f64) -> String {
     lang.number(&format!("{value:.decimals$}"))
 }
 
-#[allow(clippy::too_many_arguments)]
-/// Lays out a line chart of the given series (each ordered by period start) and target.
-pub(crate) fn line_chart(
-    lang: Lang,
-    id: String,
-    indicator: &str,
-    area: &str,
-    title: String,
-    desc: String,
-    series: &[Series],
-    target: Option<(f64, String)>,
-) -> LineChart {
+/// What a line chart shows: its series (each ordered by period start), the target, and the
+/// names that identify and describe it.
+pub(crate) struct LineSpec<'a> {
+    /// The chart's element id, unique on the page (its title and description hang off it).
+    pub(crate) id: String,
+    pub(crate) indicator: &'a str,
+    pub(crate) area: &'a str,
+    pub(crate) title: String,
+    pub(crate) desc: String,
+    pub(crate) series: &'a [Series],
+    /// The target's value and its label, drawn as a horizontal line.
+    pub(crate) target: Option<(f64, String)>,
+}
+
+/// Lays out a line chart of the given series and target.
+pub(crate) fn line_chart(lang: Lang, spec: LineSpec<'_>) -> LineChart {
+    let LineSpec {
+        id,
+        indicator,
+        area,
+        title,
+        desc,
+        series,
+        target,
+    } = spec;
     let points = || series.iter().flat_map(|s| s.points.iter());
     let days = |d: NaiveDate| d.num_days_from_ce() as f64;
     let first = points()
@@ -232,18 +245,31 @@ pub(crate) fn line_chart(
 
 use chrono::Datelike;
 
-/// One bar group of a bar chart: a label and its money figures in euros.
+/// One bar group of a bar chart: a label and its money figures in euros, each as the API
+/// writes it (`"2750000.00"`).
 pub(crate) struct BarRow {
     pub(crate) label: String,
-    pub(crate) values: Vec<f64>,
+    pub(crate) values: Vec<String>,
 }
 
+/// A bar and the amount written at its end.
 pub(crate) struct DrawnBar {
     pub(crate) class: &'static str,
-    pub(crate) x: String,
+    /// Its top, in pixels from the chart's top.
     pub(crate) y: String,
+    /// Its length, in percent of the chart's width.
     pub(crate) width: String,
     pub(crate) height: String,
+    /// The amount as people read it, written at the bar's end.
+    pub(crate) amount: String,
+    /// The amount's position: its x in percent, its offset from there in pixels, its baseline
+    /// in pixels, its anchor, and whether it stands inside the bar (light on the bar's colour)
+    /// rather than after it.
+    pub(crate) text_x: String,
+    pub(crate) text_dx: String,
+    pub(crate) text_y: String,
+    pub(crate) anchor: &'static str,
+    pub(crate) inside: bool,
     pub(crate) title: String,
 }
 
@@ -252,17 +278,26 @@ pub(crate) struct DrawnBar {
 pub(crate) struct BarChart {
     pub(crate) id: String,
     pub(crate) title: String,
+    /// The chart's height in pixels.
     pub(crate) height: String,
+    /// `(baseline y, label)` of each group.
     pub(crate) labels: Vec<(String, String)>,
     pub(crate) bars: Vec<DrawnBar>,
 }
 
-const BAR_LEFT: f64 = 150.0;
-const BAR_W: f64 = 360.0;
-const BAR_H: f64 = 9.0;
+/// A bar chart is drawn in CSS pixels, with no viewBox to scale it: its texts keep the page's
+/// size at any width, its heights are fixed, and only the bars' lengths follow the width (in
+/// percent). Each group is its label on a line of its own and one bar per figure under it.
+const BAR_LABEL: f64 = 24.0;
+const BAR_H: f64 = 22.0;
+const BAR_GAP: f64 = 4.0;
+const GROUP_GAP: f64 = 14.0;
+/// Bars longer than this (percent) carry their amount inside; shorter ones after their end.
+/// A phone's chart is about 330 pixels wide: 45% of it still holds `€ 27.500.000,00`.
+const BAR_INSIDE: f64 = 55.0;
 
-/// Horizontal grouped bars: per row one bar per figure (`names` gives the figures' names and
-/// classes), scaled to the largest figure.
+/// Horizontal grouped bars: per row one bar per figure (`names` gives the figures' classes and
+/// names), scaled to the largest figure, each with its amount.
 pub(crate) fn bar_chart(
     lang: Lang,
     id: String,
@@ -270,41 +305,47 @@ pub(crate) fn bar_chart(
     names: &[(&'static str, String)],
     rows: &[BarRow],
 ) -> BarChart {
+    let euros = |amount: &str| amount.parse::<f64>().unwrap_or(0.0);
     let max = rows
         .iter()
-        .flat_map(|r| r.values.iter().copied())
+        .flat_map(|r| r.values.iter().map(|v| euros(v)))
         .fold(0.0_f64, f64::max);
-    let group = BAR_H * names.len() as f64 + 10.0;
+    let group = BAR_LABEL + names.len() as f64 * (BAR_H + BAR_GAP) + GROUP_GAP;
     let mut bars = Vec::new();
     let mut labels = Vec::new();
     for (i, row) in rows.iter().enumerate() {
-        let top = 6.0 + i as f64 * group;
-        labels.push((f(top + group / 2.0), row.label.clone()));
-        for (j, value) in row.values.iter().enumerate() {
-            let width = if max > 0.0 {
-                value / max * (BAR_W - BAR_LEFT - 6.0)
+        let top = i as f64 * group;
+        labels.push((f(top + BAR_LABEL - 7.0), row.label.clone()));
+        for (j, (value, (class, name))) in row.values.iter().zip(names).enumerate() {
+            let euros = euros(value);
+            let percent = if max > 0.0 && euros > 0.0 {
+                // A small amount still shows as a sliver.
+                (euros / max * 100.0).max(0.4)
             } else {
                 0.0
             };
+            let y = top + BAR_LABEL + j as f64 * (BAR_H + BAR_GAP);
+            let inside = percent > BAR_INSIDE;
+            let amount = lang.money(value);
             bars.push(DrawnBar {
-                class: names[j].0,
-                x: f(BAR_LEFT),
-                y: f(top + j as f64 * BAR_H),
-                width: f(width.max(0.0)),
-                height: f(BAR_H - 1.0),
-                title: format!(
-                    "{}, {}: {}",
-                    row.label,
-                    names[j].1,
-                    lang.money(&format!("{value:.2}"))
-                ),
+                class,
+                y: f(y),
+                width: f(percent),
+                height: f(BAR_H),
+                text_x: f(percent),
+                text_dx: if inside { "-6".into() } else { "6".into() },
+                text_y: f(y + BAR_H / 2.0),
+                anchor: if inside { "end" } else { "start" },
+                inside,
+                title: format!("{}, {name}: {amount}", row.label),
+                amount,
             });
         }
     }
     BarChart {
         id,
         title,
-        height: f(12.0 + rows.len() as f64 * group),
+        height: f((rows.len() as f64 * group - GROUP_GAP).max(0.0)),
         labels,
         bars,
     }
@@ -343,17 +384,19 @@ mod tests {
         ];
         let chart = line_chart(
             Lang::Nl,
-            "c1".into(),
-            "ernstig-overgewicht",
-            "crabbehof",
-            "t".into(),
-            "d".into(),
-            &series,
-            Some((16.5, "2030".into())),
+            LineSpec {
+                id: "c1".into(),
+                indicator: "ernstig-overgewicht",
+                area: "crabbehof",
+                title: "t".into(),
+                desc: "d".into(),
+                series: &series,
+                target: Some((16.5, "2030".into())),
+            },
         );
         assert_eq!(chart.series.len(), 2, "an empty series is not drawn");
         assert!(chart.series[0].path.starts_with("M52.0,"));
-        assert!(chart.series[0].path.contains(" L346.0,"));
+        assert!(chart.series[0].path.contains(" L340.0,"));
         let (target_y, _) = chart.target.clone().expect("a target line");
         let ty: f64 = target_y.parse().unwrap();
         assert!(ty > TOP && ty < H - BOTTOM);
@@ -374,20 +417,22 @@ mod tests {
         }];
         let chart = line_chart(
             Lang::En,
-            "c2".into(),
-            "i",
-            "a",
-            "t".into(),
-            "d".into(),
-            &series,
-            None,
+            LineSpec {
+                id: "c2".into(),
+                indicator: "i",
+                area: "a",
+                title: "t".into(),
+                desc: "d".into(),
+                series: &series,
+                target: None,
+            },
         );
-        assert_eq!(chart.series[0].path, "M199.0,91.0");
+        assert_eq!(chart.series[0].path, "M196.0,91.0");
         assert!(chart.target.is_none());
     }
 
     #[test]
-    fn bars_scale_to_the_largest_figure() {
+    fn bars_scale_to_the_largest_figure_and_carry_their_amounts() {
         let chart = bar_chart(
             Lang::Nl,
             "b".into(),
@@ -399,11 +444,11 @@ mod tests {
             &[
                 BarRow {
                     label: "2023".into(),
-                    values: vec![100.0, 50.0],
+                    values: vec!["100.00".into(), "50.00".into()],
                 },
                 BarRow {
                     label: "2024".into(),
-                    values: vec![200.0, 0.0],
+                    values: vec!["200.00".into(), "0.00".into()],
                 },
             ],
         );
@@ -412,7 +457,21 @@ mod tests {
             .iter()
             .map(|b| b.width.parse().unwrap())
             .collect();
-        assert_eq!(widths, vec![102.0, 51.0, 204.0, 0.0]);
+        assert_eq!(widths, vec![50.0, 25.0, 100.0, 0.0]);
+        let amounts: Vec<&str> = chart.bars.iter().map(|b| b.amount.as_str()).collect();
+        assert_eq!(amounts, ["€ 100,00", "€ 50,00", "€ 200,00", "€ 0,00"]);
+        // A long bar carries its amount inside, a short one after its end.
+        let inside: Vec<bool> = chart.bars.iter().map(|b| b.inside).collect();
+        assert_eq!(inside, [false, false, true, false]);
+        assert_eq!(chart.bars[2].anchor, "end");
         assert!(chart.bars[0].title.contains("€ 100,00"));
+        // Drawn in pixels, not scaled: no viewBox, and the groups stacked one under the other.
+        let svg = chart.render().unwrap();
+        assert!(!svg.contains("viewBox"), "{svg}");
+        assert!(svg.contains(r#"width="50.0%""#), "{svg}");
+        assert!(svg.contains(">€ 200,00</text>"), "{svg}");
+        let group = BAR_LABEL + 2.0 * (BAR_H + BAR_GAP) + GROUP_GAP;
+        assert_eq!(chart.height, f(2.0 * group - GROUP_GAP));
+        assert!(chart.labels[1].0.parse::<f64>().unwrap() > group);
     }
 }

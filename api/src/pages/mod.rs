@@ -12,7 +12,9 @@
 mod audit;
 mod chart;
 mod decisions;
+mod file_import;
 mod i18n;
+mod messages;
 mod money;
 mod monitor;
 mod office;
@@ -73,6 +75,14 @@ pub(crate) fn router<S: Clone + Send + Sync + 'static>(shared: Shared) -> Router
         .route("/programmas/{programme}/geld/{file}", get(money::csv))
         .route("/programmas/{programme}/audit", get(audit::page))
         .route("/programmas/{programme}/secretariaat", get(office::index))
+        .route(
+            "/programmas/{programme}/secretariaat/import",
+            get(file_import::form)
+                .post(file_import::submit)
+                // The server's body limit (`Limits::max_body_bytes`) is the one limit of an
+                // upload, not axum's default for multipart bodies.
+                .layer(axum::extract::DefaultBodyLimit::disable()),
+        )
         .route(
             "/programmas/{programme}/secretariaat/{form}",
             get(office::form).post(office::submit),
@@ -472,10 +482,28 @@ impl Ctx {
 
     /// [`Ctx::graphql`] as the given user (at sign-in, before the session is in the request).
     async fn graphql_as(&self, auth: Auth, query: &str, variables: Value) -> Gql {
-        let request = async_graphql::Request::new(query)
-            .variables(Variables::from_json(variables))
-            .data(auth)
-            .data(RequestId(self.request_id.clone()));
+        let request = async_graphql::Request::new(query).variables(Variables::from_json(variables));
+        self.execute(auth, request).await
+    }
+
+    /// Runs a GraphQL mutation as the signed-in user with a file attached, as a multipart
+    /// request attaches it: `variable` is the path of the `Upload` variable it fills (e.g.
+    /// `variables.input.file`).
+    pub(crate) async fn graphql_upload(
+        &self,
+        query: &str,
+        variables: Value,
+        variable: &str,
+        upload: async_graphql::UploadValue,
+    ) -> Gql {
+        let mut request =
+            async_graphql::Request::new(query).variables(Variables::from_json(variables));
+        request.set_upload(variable, upload);
+        self.execute(self.auth.clone(), request).await
+    }
+
+    async fn execute(&self, auth: Auth, request: async_graphql::Request) -> Gql {
+        let request = request.data(auth).data(RequestId(self.request_id.clone()));
         let response = self.pages.shared.schema.execute(request).await;
         let errors = response
             .errors
@@ -485,10 +513,24 @@ impl Ctx {
                     Some(async_graphql::Value::String(s)) => Some(s.clone()),
                     _ => None,
                 };
+                let problems = e
+                    .extensions
+                    .as_ref()
+                    .and_then(|x| x.get("problems"))
+                    .and_then(|p| serde_json::to_value(p).ok())
+                    .and_then(|p| serde_json::from_value(p).ok())
+                    .unwrap_or_default();
+                let number = |name: &str| match e.extensions.as_ref().and_then(|x| x.get(name)) {
+                    Some(async_graphql::Value::Number(n)) => n.as_u64(),
+                    _ => None,
+                };
                 GqlError {
                     code: ext("code").unwrap_or_default(),
                     field: ext("field"),
+                    rule: ext("rule"),
                     message: e.message.clone(),
+                    problems,
+                    stopped: number("line").zip(number("rowsRecorded")),
                 }
             })
             .collect();
@@ -548,6 +590,22 @@ pub(crate) struct Gql {
 pub(crate) struct GqlError {
     pub(crate) code: String,
     pub(crate) field: Option<String>,
+    /// The rule the error breaks (`extensions.rule`), when the ledger names one.
+    pub(crate) rule: Option<String>,
+    pub(crate) message: String,
+    /// A refused file's problems (`extensions.problems` of `IMPORT_REFUSED`).
+    pub(crate) problems: Vec<FileProblem>,
+    /// An import that stopped while writing: the line it stopped at and the rows recorded
+    /// before it (`extensions.line`, `extensions.rowsRecorded`).
+    pub(crate) stopped: Option<(u64, u64)>,
+}
+
+/// One problem of a refused file, as the API lists it.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct FileProblem {
+    pub(crate) line: u64,
+    pub(crate) column: Option<String>,
+    pub(crate) rule: String,
     pub(crate) message: String,
 }
 
@@ -725,6 +783,7 @@ struct SignInForm {
 
 async fn sign_in(
     ctx: Ctx,
+    axum::Extension(client): axum::Extension<crate::throttle::Client>,
     headers: axum::http::HeaderMap,
     Form(form): Form<SignInForm>,
 ) -> Response {
@@ -738,16 +797,31 @@ async fn sign_in(
     if expected.is_empty() || !session::same_secret(&expected, &form.csrf) {
         return sign_in_page(&ctx, StatusCode::FORBIDDEN, terug, Some(t.csrf_failed));
     }
+    // Too many failed sign-ins from this client: refused before the token is looked at.
+    if let Some(wait) = ctx.pages.shared.sign_ins.refused(client) {
+        let text = match ctx.lang {
+            i18n::Lang::Nl => {
+                "Te veel mislukte aanmeldpogingen vanaf dit adres; probeer het later opnieuw."
+            }
+            i18n::Lang::En => "Too many failed sign-ins from this address; try again later.",
+        };
+        let mut page = sign_in_page(&ctx, StatusCode::TOO_MANY_REQUESTS, terug, Some(text));
+        let seconds = wait.as_secs_f64().ceil() as u64;
+        page.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        return page;
+    }
     let token = form.token.trim();
     let principal = match ctx.state().db.authenticate(token).await {
         Ok(Some(principal)) => principal,
         Ok(None) => {
+            ctx.pages.shared.sign_ins.failed(client);
             return sign_in_page(
                 &ctx,
                 StatusCode::UNAUTHORIZED,
                 terug,
                 Some(t.sign_in_failed),
-            )
+            );
         }
         Err(e) => {
             tracing::warn!(error = %e, "cannot check a token at sign-in");

@@ -246,10 +246,6 @@ fn line_row(ctx: &Ctx, label: String, line: &Line) -> Vec<Cell> {
     ]
 }
 
-fn euros(amount: &str) -> f64 {
-    amount.parse().unwrap_or(0.0)
-}
-
 fn bars(ctx: &Ctx, id: &str, title: &str, lines: &[(String, &Line)]) -> Option<String> {
     if lines.is_empty() {
         return None;
@@ -265,9 +261,9 @@ fn bars(ctx: &Ctx, id: &str, title: &str, lines: &[(String, &Line)]) -> Option<S
         .map(|(label, line)| BarRow {
             label: label.clone(),
             values: vec![
-                euros(&line.allocated),
-                euros(&line.committed),
-                euros(&line.spent),
+                line.allocated.clone(),
+                line.committed.clone(),
+                line.spent.clone(),
             ],
         })
         .collect();

@@ -341,6 +341,12 @@ async fn build(ctx: &Ctx, programme_id: &str) -> Result<Response, PageError> {
         }
     }
 
+    let sources = Sources {
+        lang,
+        t,
+        series: &series,
+        names: &names,
+    };
     let mut status = Vec::new();
     let mut blocks = Vec::new();
     let mut chart_number = 0;
@@ -380,15 +386,12 @@ async fn build(ctx: &Ctx, programme_id: &str) -> Result<Response, PageError> {
                 };
                 chart_number += 1;
                 figures.push(self::figure(
-                    lang,
-                    t,
+                    &sources,
                     chart_number,
                     indicator,
                     area,
                     figure,
                     latest,
-                    &series,
-                    &names,
                 ));
             }
             if figures.is_empty() {
@@ -492,18 +495,31 @@ fn points(list: Option<&Vec<Measurement>>) -> Vec<Point> {
     .unwrap_or_default()
 }
 
-#[allow(clippy::too_many_arguments)]
-fn figure(
+/// What every figure of a monitor page is drawn from: the page's language, every series of
+/// measurements by (area, indicator), and the areas' names by id.
+struct Sources<'a> {
     lang: Lang,
-    t: &Texts,
+    t: &'a Texts,
+    series: &'a HashMap<(String, String), Vec<Measurement>>,
+    names: &'a HashMap<&'a str, &'a str>,
+}
+
+/// One indicator's figure in one area: its chart (numbered `number` on the page), the facts
+/// beside it and the table of figures behind it.
+fn figure(
+    sources: &Sources<'_>,
     number: usize,
     indicator: &Indicator,
     area: &Area,
     figure: &MonitorIndicator,
     latest: &Value_,
-    series: &HashMap<(String, String), Vec<Measurement>>,
-    names: &HashMap<&str, &str>,
 ) -> Figure {
+    let Sources {
+        lang,
+        t,
+        series,
+        names,
+    } = *sources;
     let of = |id: &str| (id.to_owned(), indicator.key.clone());
     let name = |id: &str| names.get(id).copied().unwrap_or(id).to_owned();
     let gemeente = figure.gemeente.as_ref().map(|c| c.area.clone());
@@ -563,13 +579,15 @@ fn figure(
     );
     let svg = chart::line_chart(
         lang,
-        format!("chart-{number}"),
-        &indicator.key,
-        &area.id,
-        title,
-        desc,
-        &chart_series,
-        target_line,
+        chart::LineSpec {
+            id: format!("chart-{number}"),
+            indicator: &indicator.key,
+            area: &area.id,
+            title,
+            desc,
+            series: &chart_series,
+            target: target_line,
+        },
     );
     let chart = svg.render().ok();
     let gap = match (&figure.gap, figure.gap_favourable) {

@@ -12,7 +12,8 @@ use axum::Form;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use super::i18n::Texts;
+use super::i18n::{Lang, Texts};
+use super::messages::{self, Check, Facts};
 use super::{answer, session, Ctx, Layout, PageError, Section};
 
 /// The forms, in the order the office page lists them.
@@ -42,13 +43,13 @@ fn form_title(t: &Texts, form: &str, soort: Option<&str>) -> &'static str {
 
 const LOOKUPS: &str = "query($p: String!, $first: Int) {
   programme(id: $p) {
-    id name
+    id name period { first last }
     areas { id name kind }
     pillars { id number name indicators { key name } }
   }
   alliance(programmeId: $p) { members { id organisation } meetings { id date title } }
   decisions(programmeId: $p, first: $first) { nodes { id title status } }
-  budget(programmeId: $p) { byFund { fundId name funderName } }
+  budget(programmeId: $p) { byFund { fundId name funderName left } }
   commitments(programmeId: $p, first: $first) { nodes { id description partnerOrganisation isFinal } }
   interventions(programmeId: $p, first: $first) { nodes { id title isFinal } }
 }";
@@ -73,8 +74,15 @@ struct Nodes<T> {
 struct Programme {
     id: String,
     name: String,
+    period: YearRange,
     areas: Vec<Area>,
     pillars: Vec<Pillar>,
+}
+
+#[derive(Deserialize)]
+struct YearRange {
+    first: i32,
+    last: i32,
 }
 
 #[derive(Deserialize)]
@@ -136,6 +144,8 @@ struct Fund {
     fund_id: String,
     name: String,
     funder_name: String,
+    /// What the fund has left to allocate, in euros (`"400000.00"`).
+    left: String,
 }
 
 #[derive(Deserialize)]
@@ -165,6 +175,8 @@ enum Scalar {
     Decimal,
     Money,
     Period,
+    /// A whole percentage, 0 to 100.
+    Percent,
 }
 
 /// What kind of control a field is.
@@ -288,7 +300,7 @@ struct OfficePage {
 }
 
 /// The office's pages need a signed-in secretary or admin, and the present.
-fn gate(ctx: &Ctx) -> Result<(), PageError> {
+pub(super) fn gate(ctx: &Ctx) -> Result<(), PageError> {
     match &ctx.session {
         None => Err(PageError::SignIn),
         Some(s) if !s.role.may_record() => {
@@ -323,6 +335,7 @@ pub(crate) async fn index(ctx: Ctx, Path(programme): Path<String>) -> Response {
             format!("{base}/voortgang?soort=interventie"),
             t.form_voortgang_interventie,
         ));
+        forms.push((format!("{base}/import"), t.form_import));
         let mut meetings: Vec<(String, String)> = data
             .alliance
             .map(|a| {
@@ -551,7 +564,7 @@ fn fields(
                 Field::new("interventionId", t.f_intervention, select(interventions)).required(),
                 Field::new("progress", t.f_progress, Control::Text)
                     .required()
-                    .scalar(Scalar::Int),
+                    .scalar(Scalar::Percent),
                 Field::new(
                     "status",
                     t.f_status,
@@ -697,39 +710,73 @@ pub(crate) async fn form(
     answer(&ctx, result)
 }
 
-/// Checks a field's text with the parser of the API's scalar; the message names the rule.
-fn check_scalar(scalar: Scalar, text: &str) -> Result<Value, String> {
+/// Checks a field's text with the parser of the API's scalar.
+fn check_scalar(scalar: Scalar, text: &str) -> Result<Value, Check> {
     match scalar {
         Scalar::Text => Ok(json!(text)),
         Scalar::Int => text
             .trim()
             .parse::<i64>()
             .map(|n| json!(n))
-            .map_err(|_| format!("{text:?} is not a whole number")),
+            .map_err(|_| Check::WholeNumber(text.to_owned())),
+        Scalar::Percent => match text.trim().parse::<i64>() {
+            Ok(n) if (0..=100).contains(&n) => Ok(json!(n)),
+            _ => Err(Check::Percent(text.to_owned())),
+        },
         Scalar::Date => chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
             .map(|_| json!(text.trim()))
-            .map_err(|_| {
-                format!("{text:?} is not a date; write it as YYYY-MM-DD, e.g. 2023-06-15")
-            }),
+            .map_err(|_| Check::Date(text.to_owned())),
         Scalar::Decimal => {
             let normal = decimal_point(text);
             normal
                 .parse::<rust_decimal::Decimal>()
                 .map(|_| json!(normal))
-                .map_err(|_| format!("{text:?} is not a decimal number, e.g. 23.4"))
+                .map_err(|_| Check::Decimal(text.to_owned()))
         }
         Scalar::Money => {
             let normal = decimal_point(text);
             normal
                 .parse::<domain::money::Cents>()
                 .map(|_| json!(normal))
-                .map_err(|e| e.to_string())
+                .map_err(|e| Check::Money(text.to_owned(), e.to_string()))
         }
         Scalar::Period => text
             .trim()
             .parse::<domain::period::Period>()
             .map(|p| json!(p.to_string()))
-            .map_err(|e| e.to_string()),
+            .map_err(|e| Check::Period(text.to_owned(), e.to_string())),
+    }
+}
+
+/// A target is an absolute value, or follows a comparator with a margin: checked here, since
+/// the API names no rule for it.
+fn check_target_value(lang: Lang, fields: &mut [Field]) -> bool {
+    let given = |fields: &[Field], name: &str| {
+        fields
+            .iter()
+            .any(|f| f.name == name && !f.value.trim().is_empty())
+    };
+    let (value, comparator, margin) = (
+        given(fields, "value"),
+        given(fields, "comparator"),
+        given(fields, "margin"),
+    );
+    let problem = match (value, comparator) {
+        (true, true) => Some(("value", Check::ValueAndComparator)),
+        (false, false) => Some(("value", Check::NoValueNorComparator)),
+        (true, false) if margin => Some(("margin", Check::MarginWithoutComparator)),
+        _ => None,
+    };
+    match problem {
+        Some((name, check)) => {
+            if let Some(field) = fields.iter_mut().find(|f| f.name == name) {
+                if field.error.is_none() {
+                    field.error = Some(check.message(lang));
+                }
+            }
+            true
+        }
+        None => false,
     }
 }
 
@@ -810,6 +857,15 @@ fn field_in_message(message: &str) -> Option<&str> {
     let start = message.find("\"input.")? + "\"input.".len();
     let rest = &message[start..];
     Some(&rest[..rest.find('"')?])
+}
+
+/// The field a message of the ledger's rules names in front (`amount: an allocation never
+/// exceeds ...`); rule violations carry no `extensions.field`.
+fn field_prefix(message: &str) -> Option<&str> {
+    let (name, _) = message.split_once(": ")?;
+    name.chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '.')
+        .then_some(name)
 }
 
 pub(crate) async fn submit(
@@ -904,6 +960,11 @@ pub(crate) async fn submit(
                         json!(field.value == "true" || field.value == "on"),
                     );
                 }
+                Control::Select(_) if field.required && field.value.trim().is_empty() => {
+                    // A choice the form asks for and that was not made.
+                    field.error = Some(Check::Required.message(ctx.lang));
+                    invalid = true;
+                }
                 _ if field.name == "outcome" => outcome = field.value.clone(),
                 _ if field.name == "target" => {
                     let target = match field.value.split_once(':') {
@@ -922,7 +983,7 @@ pub(crate) async fn submit(
                     // A required field left empty goes to the API as it is, and the API says
                     // what is missing; a typed one is checked here with the scalar's parser.
                     let checked = if text.is_empty() && field.scalar != Scalar::Text {
-                        Err(t.required.to_owned())
+                        Err(Check::Required)
                     } else {
                         check_scalar(field.scalar, text)
                     };
@@ -937,8 +998,8 @@ pub(crate) async fn submit(
                                 input.insert(field.name.into(), v);
                             }
                         },
-                        Err(message) => {
-                            field.error = Some(message);
+                        Err(check) => {
+                            field.error = Some(check.message(ctx.lang));
                             invalid = true;
                         }
                     }
@@ -950,6 +1011,9 @@ pub(crate) async fn submit(
             // programmeId is an input field of these mutations only.
         } else {
             input.remove("programmeId");
+        }
+        if form == "streefwaarde" && check_target_value(ctx.lang, &mut fields) {
+            invalid = true;
         }
         if invalid {
             let page = form_page(&ctx, &programme, &form, soort, fields, hidden, None);
@@ -993,18 +1057,34 @@ pub(crate) async fn submit(
             tracing::debug!(message = %e.message, "a page session's token no longer signs in");
             return Err(PageError::SignIn);
         }
-        // Show each error next to the field it names; the rest above the form.
+        // Show each error next to the field it names; the rest above the form. Each in the
+        // page's language, with what the page knows to make it precise.
+        let facts = Facts {
+            period: Some(format!(
+                "{}–{}",
+                programme.period.first, programme.period.last
+            )),
+            fund_left: (form == "budget")
+                .then(|| input.get("fundId").and_then(Value::as_str))
+                .flatten()
+                .and_then(|id| data.budget.by_fund.iter().find(|f| f.fund_id == id))
+                .map(|f| ctx.lang.money(&f.left)),
+        };
         let mut form_errors = Vec::new();
         for error in &answer.errors {
-            let named = error
-                .field
-                .as_deref()
-                .or_else(|| field_in_message(&error.message))
-                .and_then(|f| field_of(&fields, f))
-                .map(str::to_owned);
+            let message = messages::api_error(ctx.lang, error, &facts);
+            let named = [
+                error.field.as_deref(),
+                field_in_message(&error.message),
+                field_prefix(&error.message),
+            ]
+            .into_iter()
+            .flatten()
+            .find_map(|f| field_of(&fields, f))
+            .map(str::to_owned);
             match named.and_then(|n| fields.iter_mut().find(|f| f.name == n)) {
-                Some(field) => field.error = Some(error.message.clone()),
-                None => form_errors.push(error.message.clone()),
+                Some(field) => field.error = Some(message),
+                None => form_errors.push(message),
             }
         }
         // A fresh idempotency key for the next attempt: this one recorded nothing.
@@ -1040,7 +1120,12 @@ mod tests {
         );
         assert!(check_scalar(Scalar::Period, "2023-13").is_err());
         assert_eq!(check_scalar(Scalar::Int, " 2030 "), Ok(json!(2030)));
-        assert!(check_scalar(Scalar::Date, "10-12-2024").is_err());
+        assert_eq!(
+            check_scalar(Scalar::Date, "10-12-2024"),
+            Err(Check::Date("10-12-2024".into()))
+        );
+        assert_eq!(check_scalar(Scalar::Percent, "100"), Ok(json!(100)));
+        assert!(check_scalar(Scalar::Percent, "101").is_err());
     }
 
     #[test]
@@ -1061,5 +1146,10 @@ mod tests {
             Some("horizonYear")
         );
         assert_eq!(field_in_message("title: must not be empty"), None);
+        assert_eq!(
+            field_prefix("amount: an allocation never exceeds"),
+            Some("amount")
+        );
+        assert_eq!(field_prefix("the decision is Adopted; final"), None);
     }
 }

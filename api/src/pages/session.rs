@@ -27,13 +27,11 @@ pub(crate) fn random_secret() -> String {
     hex::encode(bytes)
 }
 
-/// Compares two secrets in time independent of where they first differ.
+/// Compares two secrets in time independent of where they first differ (`subtle`); only a
+/// difference in length shows, and every secret of the pages has the same length.
 pub(crate) fn same_secret(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
+    use subtle::ConstantTimeEq;
+    a.as_bytes().ct_eq(b.as_bytes()).into()
 }
 
 /// One signed-in browser. Deliberately not `Debug`: the token must never reach a log.
