@@ -85,8 +85,8 @@ enum Command {
     Verify(VerifyArgs),
     /// Record the Dordt West demo programme into the database (skipping what is there already).
     Demo,
-    /// Import monitoring results or targets from a CSV or Excel file, all or nothing
-    /// (docs/import.md).
+    /// Import monitoring results, targets or budget lines from a CSV or Excel file, all or
+    /// nothing (docs/import.md).
     #[command(subcommand)]
     Import(crate::imports::ImportCommand),
     /// Print the GraphQL schema (SDL) the server serves.
@@ -147,6 +147,30 @@ struct ServeArgs {
     /// subscriptions (0: never).
     #[arg(long, env = "ALLIANCE_LEDGER_WEBSOCKET_TOKEN_RECHECK_SECS", default_value_t = api::Limits::default().websocket_token_recheck.as_secs(), value_name = "SECONDS")]
     websocket_token_recheck_secs: u64,
+    /// Most aliases (`name: field`) one GraphQL query may hold.
+    #[arg(long, env = "ALLIANCE_LEDGER_MAX_QUERY_ALIASES", default_value_t = api::Limits::default().max_aliases, value_name = "ALIASES")]
+    max_query_aliases: usize,
+    /// Answer introspection (`__schema`, `__type`; GraphiQL's schema browser) and suggest field
+    /// names in errors. The schema is published, so this is on unless turned off.
+    #[arg(long, env = "ALLIANCE_LEDGER_INTROSPECTION", default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
+    introspection: bool,
+    /// Failed sign-ins (unknown or revoked tokens) a client may have in one window; then every
+    /// request of it that carries a token is answered 429 until the window ends (0: no limit).
+    #[arg(long, env = "ALLIANCE_LEDGER_SIGN_IN_FAILURES", default_value_t = api::SignInLimit::default().max_failures, value_name = "FAILURES")]
+    sign_in_failures: u32,
+    /// How long a window of failed sign-ins lasts, from the client's first failure in it.
+    #[arg(long, env = "ALLIANCE_LEDGER_SIGN_IN_WINDOW_SECS", default_value_t = api::SignInLimit::default().window.as_secs(), value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
+    sign_in_window_secs: u64,
+    /// A reverse proxy whose X-Forwarded-For names the client (failed sign-ins are counted per
+    /// client); may be given more than once, or as a comma-separated list in the variable.
+    /// Without one, the client is the peer address.
+    #[arg(
+        long,
+        env = "ALLIANCE_LEDGER_TRUSTED_PROXIES",
+        value_delimiter = ',',
+        value_name = "IP"
+    )]
+    trusted_proxy: Vec<std::net::IpAddr>,
     /// Store a snapshot of the read models after this many new events (0: never by count).
     /// A server starts from the newest snapshot it can verify and folds only the later events.
     #[arg(
@@ -349,6 +373,12 @@ fn init_tracing(format: LogFormat, filter: Option<&str>) {
             }),
             Err(_) => EnvFilter::new("info"),
         },
+    };
+    // The websocket library logs every frame it receives at trace level, and a subscription's
+    // `connection_init` carries a bearer token: its frames never reach the log.
+    let filter = match "tungstenite::protocol=debug".parse() {
+        Ok(directive) => filter.add_directive(directive),
+        Err(_) => filter,
     };
     use std::io::IsTerminal;
     let builder = tracing_subscriber::fmt()
@@ -558,6 +588,14 @@ async fn serve(url: &DatabaseUrl, args: ServeArgs) -> anyhow::Result<()> {
         websocket_keepalive: std::time::Duration::from_secs(args.websocket_ping_secs),
         websocket_init_timeout: std::time::Duration::from_secs(args.websocket_init_timeout_secs),
         websocket_token_recheck: std::time::Duration::from_secs(args.websocket_token_recheck_secs),
+        max_aliases: args.max_query_aliases,
+        introspection: args.introspection,
+        sign_in: api::SignInLimit {
+            max_failures: args.sign_in_failures,
+            window: std::time::Duration::from_secs(args.sign_in_window_secs),
+            trusted_proxies: args.trusted_proxy.clone(),
+            ..api::SignInLimit::default()
+        },
     };
     state.metrics_token = args.metrics_token.as_deref().map(api::MetricsToken::new);
     let head = state.projection.position();

@@ -52,6 +52,11 @@ pub enum ApiError {
     /// The audit trail did not check out when the server started; it proves nothing until the
     /// cause is mended (the reason names it).
     AuditTrailFailed(String),
+    /// Too many failed sign-ins from this client: refused without looking at its token until
+    /// the window ends, `retry_after` seconds from now (HTTP 429 with `Retry-After`).
+    RateLimited {
+        retry_after: u64,
+    },
     Internal,
 }
 
@@ -87,6 +92,10 @@ impl ApiError {
                 "the audit trail did not check out when this server started, so it proves \
                  nothing: {reason}"
             ),
+            Self::RateLimited { retry_after } => format!(
+                "too many failed sign-ins from this address; no token is checked for it until \
+                 {retry_after} s from now"
+            ),
             Self::Internal => {
                 "internal error; the server log has the details under this request's id".into()
             }
@@ -104,6 +113,7 @@ impl ApiError {
             Self::IdempotencyKeyReused => "IDEMPOTENCY_KEY_REUSED",
             Self::Unavailable | Self::AuditTrailFailed(_) => "UNAVAILABLE",
             Self::Internal => "INTERNAL",
+            Self::RateLimited { .. } => "RATE_LIMITED",
             Self::ImportRefused { .. } => "IMPORT_REFUSED",
             Self::ImportStopped { cause, .. } => cause.code(),
         }
@@ -241,6 +251,7 @@ impl ApiError {
             Self::RuleViolated { rule, .. } | Self::ForbiddenByRule { rule, .. } => {
                 ext.set("rule", *rule)
             }
+            Self::RateLimited { retry_after } => ext.set("retryAfter", *retry_after),
             Self::ImportRefused {
                 field, problems, ..
             } => {

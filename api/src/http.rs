@@ -2,13 +2,14 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_graphql::http::GraphiQLSource;
-use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
+use async_graphql_axum::GraphQLResponse;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::{Request, State, WebSocketUpgrade};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
@@ -21,7 +22,8 @@ use tracing::Instrument;
 use crate::auth::RequestId;
 use crate::metrics::{route_label, Metrics};
 use crate::schema::{build_schema, LedgerSchema};
-use crate::{AppState, Auth};
+use crate::throttle::{Client, FailedSignIns, SignInLimit};
+use crate::{ApiError, AppState, Auth};
 
 /// Bounds on what one request may ask; each refusal is a clear error.
 #[derive(Debug, Clone)]
@@ -45,6 +47,14 @@ pub struct Limits {
     /// How often the token a websocket signed in with is checked again; once it is revoked,
     /// the connection and its subscriptions end with 4403. Zero: only at sign-in.
     pub websocket_token_recheck: Duration,
+    /// Most aliases (`name: field`) one GraphQL document may hold.
+    pub max_aliases: usize,
+    /// Whether clients may ask the schema about itself (`__schema`, `__type`) and get "did you
+    /// mean" suggestions in errors. The schema is published (`docs/schema.graphql`, GraphiQL),
+    /// so this is on unless an operator turns it off.
+    pub introspection: bool,
+    /// How failed sign-ins are limited per client.
+    pub sign_in: SignInLimit,
 }
 
 impl Default for Limits {
@@ -58,6 +68,9 @@ impl Default for Limits {
             websocket_init_timeout: Duration::from_secs(10),
             websocket_keepalive: Duration::from_secs(30),
             websocket_token_recheck: Duration::from_secs(30),
+            max_aliases: 50,
+            introspection: true,
+            sign_in: SignInLimit::default(),
         }
     }
 }
@@ -66,6 +79,10 @@ impl Default for Limits {
 pub(crate) struct Shared {
     pub(crate) state: AppState,
     pub(crate) schema: LedgerSchema,
+    /// Failed sign-ins per client, on `/graphql` and at the pages' sign-in.
+    pub(crate) sign_ins: Arc<FailedSignIns>,
+    /// GraphiQL's page and the content security policy it runs under.
+    graphiql: Arc<(String, String)>,
 }
 
 /// The ledger's HTTP routes over the given state.
@@ -74,6 +91,8 @@ pub fn router(state: AppState) -> Router {
     let metrics = state.metrics.clone();
     let shared = Shared {
         schema: build_schema(state.clone()),
+        sign_ins: Arc::new(FailedSignIns::new(limits.sign_in.clone())),
+        graphiql: Arc::new(graphiql_page()),
         state,
     };
     Router::new()
@@ -87,28 +106,244 @@ pub fn router(state: AppState) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             limits.request_timeout,
         ))
+        // Every answer, the limits' refusals and the pages' included (they set a stricter
+        // policy of their own, which is kept).
+        .layer(middleware::map_response(security_headers))
+        .layer(middleware::from_fn_with_state(
+            Arc::new(limits.sign_in),
+            client_address,
+        ))
         // Outermost, so that it also sees the answers of the limits above.
         .layer(middleware::from_fn_with_state(metrics, observe))
         .with_state(shared)
 }
 
-/// GraphiQL for a browser; GraphQL subscriptions for a websocket upgrade.
+/// The content security policy of every answer that sets none of its own: no content of any
+/// kind, never in a frame.
+const DEFAULT_CSP: &str = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; \
+                           form-action 'none'";
+
+/// Headers every answer carries: no MIME sniffing, no referrer to other sites, never in a frame
+/// of another site, and a content security policy unless the answer has its own. No
+/// `Access-Control-Allow-*` header is ever sent: browsers keep other sites' scripts from
+/// reading any answer (CORS closed), and preflights are refused.
+async fn security_headers(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    if !headers.contains_key(header::REFERRER_POLICY) {
+        headers.insert(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        );
+    }
+    if !headers.contains_key(header::X_FRAME_OPTIONS) {
+        headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    }
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(DEFAULT_CSP),
+        );
+    }
+    response
+}
+
+/// Notes who the request comes from ([`Client`]), for counting failed sign-ins.
+async fn client_address(
+    State(limit): State<Arc<SignInLimit>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let client = Client::of(&request, &limit);
+    request.extensions_mut().insert(client);
+    next.run(request).await
+}
+
+/// GraphiQL's page, and a content security policy that lets it run and nothing more: its
+/// scripts and stylesheet from unpkg.com (where GraphiQL's page loads them from), its one inline
+/// script by hash, requests only to this server, never in a frame.
+fn graphiql_page() -> (String, String) {
+    use base64::Engine as _;
+    use sha2::{Digest, Sha256};
+    let page = GraphiQLSource::build()
+        .endpoint("/graphql")
+        .subscription_endpoint("/graphql")
+        .finish();
+    let scripts: String = inline_scripts(&page)
+        .map(|script| {
+            let digest = Sha256::digest(script.as_bytes());
+            format!(
+                " 'sha256-{}'",
+                base64::engine::general_purpose::STANDARD.encode(digest)
+            )
+        })
+        .collect();
+    let csp = format!(
+        "default-src 'none'; script-src https://unpkg.com{scripts}; \
+         style-src https://unpkg.com 'unsafe-inline'; font-src https://unpkg.com data:; \
+         img-src 'self' https://graphql.org data:; connect-src 'self'; \
+         frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+    );
+    (page, csp)
+}
+
+/// The contents of a page's inline `<script>` elements (those without `src`).
+fn inline_scripts(page: &str) -> impl Iterator<Item = &str> {
+    page.split("<script").skip(1).filter_map(|rest| {
+        let (attributes, after) = rest.split_once('>')?;
+        if attributes.contains("src=") {
+            return None;
+        }
+        after.split_once("</script>").map(|(body, _)| body)
+    })
+}
+
+/// GraphiQL for a browser; GraphQL subscriptions for a websocket upgrade. A query in the URL
+/// is refused: queries and mutations go by `POST`, so that no link or image can run one.
 async fn graphiql(
     State(shared): State<Shared>,
     Extension(id): Extension<RequestId>,
+    Extension(client): Extension<Client>,
+    uri: Uri,
     headers: HeaderMap,
     websocket: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
     match websocket {
-        Ok(upgrade) => crate::websocket::upgrade(shared, upgrade, &headers, id.0).await,
+        Ok(upgrade) => crate::websocket::upgrade(shared, upgrade, &headers, id.0, client).await,
         Err(rejection) if headers.contains_key(header::UPGRADE) => rejection.into_response(),
-        Err(_) => Html(
-            GraphiQLSource::build()
-                .endpoint("/graphql")
-                .subscription_endpoint("/graphql")
-                .finish(),
-        )
-        .into_response(),
+        Err(_) if asks_a_query(&uri) => {
+            let mut response = refusal(
+                StatusCode::METHOD_NOT_ALLOWED,
+                ApiError::bad_input(
+                    "query",
+                    "GET /graphql serves GraphiQL and subscriptions only; send queries and \
+                     mutations with POST",
+                ),
+            );
+            response
+                .headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static("GET, POST"));
+            response
+        }
+        Err(_) => {
+            let (page, csp) = &*shared.graphiql;
+            let mut response = Html(page.clone()).into_response();
+            if let Ok(csp) = HeaderValue::from_str(csp) {
+                response
+                    .headers_mut()
+                    .insert(header::CONTENT_SECURITY_POLICY, csp);
+            }
+            response
+        }
+    }
+}
+
+/// Whether a URL carries a GraphQL operation (`query`, `operationName` or `variables`).
+fn asks_a_query(uri: &Uri) -> bool {
+    uri.query().is_some_and(|q| {
+        form_urlencoded::parse(q.as_bytes())
+            .any(|(k, _)| matches!(&*k, "query" | "operationName" | "variables" | "extensions"))
+    })
+}
+
+/// A refusal as a GraphQL response with the error's code and the given status.
+pub(crate) fn refusal(status: StatusCode, error: ApiError) -> Response {
+    let error = async_graphql::Error::from(error);
+    let body = serde_json::json!({
+        "errors": [{ "message": error.message, "extensions": error.extensions }],
+    });
+    (status, Json(body)).into_response()
+}
+
+/// A 429 for a client with too many failed sign-ins, with `Retry-After`.
+pub(crate) fn rate_limited(wait: Duration) -> Response {
+    let seconds = wait.as_secs_f64().ceil() as u64;
+    let mut response = refusal(
+        StatusCode::TOO_MANY_REQUESTS,
+        ApiError::RateLimited {
+            retry_after: seconds,
+        },
+    );
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    response
+}
+
+/// What `POST /graphql` accepts: one operation as JSON (`application/json`), or as the GraphQL
+/// multipart request (`multipart/form-data`, for file uploads). Anything else is refused before
+/// it is read: a list of operations (a batch) with 400, another content type (such as the
+/// `text/plain` a cross-site form may send) with 415, a body over the limit with 413.
+pub(crate) struct OneOperation(async_graphql::Request);
+
+impl<S: Send + Sync> axum::extract::FromRequest<S> for OneOperation {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Response> {
+        let essence = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .map(|v| v.trim().to_ascii_lowercase());
+        let accepted = matches!(
+            essence.as_deref(),
+            Some("application/json" | "multipart/form-data")
+        );
+        if !accepted {
+            return Err(refusal(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                ApiError::bad_input(
+                    "Content-Type",
+                    "send the operation as application/json (or multipart/form-data with files)",
+                ),
+            ));
+        }
+        let batch =
+            async_graphql_axum::GraphQLBatchRequest::<ParseRefusal>::from_request(request, state)
+                .await
+                .map_err(|e| e.0)?;
+        match batch.into_inner() {
+            async_graphql::BatchRequest::Single(request) => Ok(Self(request)),
+            async_graphql::BatchRequest::Batch(_) => Err(refusal(
+                StatusCode::BAD_REQUEST,
+                ApiError::bad_input(
+                    "request",
+                    "batches are not served: send one operation per request",
+                ),
+            )),
+        }
+    }
+}
+
+/// A request body that is not a GraphQL request, as a refusal with a code.
+struct ParseRefusal(Response);
+
+impl From<async_graphql::ParseRequestError> for ParseRefusal {
+    fn from(error: async_graphql::ParseRequestError) -> Self {
+        use async_graphql::ParseRequestError as E;
+        let too_large = match &error {
+            E::PayloadTooLarge => true,
+            // The body limit cuts a body without a length short while it is read.
+            E::Io(e) => e.to_string().contains("length limit exceeded"),
+            _ => false,
+        };
+        if too_large {
+            return Self(StatusCode::PAYLOAD_TOO_LARGE.into_response());
+        }
+        Self(refusal(
+            StatusCode::BAD_REQUEST,
+            ApiError::bad_input("request", format!("not a GraphQL request: {error}")),
+        ))
+    }
+}
+
+impl IntoResponse for ParseRefusal {
+    fn into_response(self) -> Response {
+        self.0
     }
 }
 
@@ -187,10 +422,21 @@ async fn observe(State(metrics): State<Metrics>, mut request: Request, next: Nex
 async fn graphql(
     State(shared): State<Shared>,
     Extension(id): Extension<RequestId>,
+    Extension(client): Extension<Client>,
     headers: HeaderMap,
-    request: GraphQLRequest,
+    OneOperation(request): OneOperation,
 ) -> Response {
+    if headers.contains_key(header::AUTHORIZATION) {
+        if let Some(wait) = shared.sign_ins.refused(client) {
+            shared.state.metrics.graphql_error("RATE_LIMITED");
+            return rate_limited(wait);
+        }
+    }
     let auth = match authenticate(&shared.state, &headers).await {
+        Ok(Auth::Invalid) => {
+            shared.sign_ins.failed(client);
+            Auth::Invalid
+        }
         Ok(auth) => auth,
         Err(e) => {
             shared.state.metrics.graphql_error(e.code());
@@ -202,7 +448,7 @@ async fn graphql(
     };
     // Every error in the response has its code: the schema's extension gives codeless ones
     // theirs (see `error::ensure_code`) and counts them.
-    let request = request.into_inner().data(auth).data(id);
+    let request = request.data(auth).data(id);
     GraphQLResponse::from(shared.schema.execute(request).await).into_response()
 }
 
@@ -309,8 +555,47 @@ pub async fn serve_on(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
-    axum::serve(listener, router(state))
+    // The peer's address: failed sign-ins are counted per client.
+    let service = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, service)
         .with_graceful_shutdown(shutdown)
         .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn graphiqls_policy_names_its_inline_script_by_hash_and_nothing_else_inline() {
+        use base64::Engine as _;
+        use sha2::{Digest, Sha256};
+        let (page, csp) = graphiql_page();
+        let scripts: Vec<&str> = inline_scripts(&page).collect();
+        assert_eq!(scripts.len(), 1, "GraphiQL's page has one inline script");
+        assert!(scripts[0].contains("GraphiQL.createFetcher"));
+        let hash = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(scripts[0]));
+        assert!(csp.contains(&format!("'sha256-{hash}'")), "{csp}");
+        let script_src = csp
+            .split(';')
+            .find(|d| d.trim().starts_with("script-src"))
+            .expect("a script-src");
+        assert!(!script_src.contains("unsafe"), "{script_src}");
+        assert!(csp.contains("frame-ancestors 'none'"));
+        // Every script the page loads comes from where the policy allows.
+        for source in page.split("src=\"").skip(1) {
+            let url = &source[..source.find('"').expect("a closing quote")];
+            assert!(url.starts_with("https://unpkg.com/"), "{url}");
+        }
+    }
+
+    #[test]
+    fn a_query_in_the_url_is_recognised() {
+        let asks = |uri: &str| asks_a_query(&uri.parse().expect("a URI"));
+        assert!(asks("/graphql?query=mutation%7Bx%7D"));
+        assert!(asks("/graphql?operationName=A"));
+        assert!(!asks("/graphql"));
+        assert!(!asks("/graphql?theme=dark"));
+    }
 }

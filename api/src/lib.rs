@@ -9,6 +9,7 @@ pub mod imports;
 mod metrics;
 mod pages;
 mod schema;
+mod throttle;
 mod websocket;
 
 pub use auth::Auth;
@@ -16,6 +17,7 @@ pub use error::ApiError;
 pub use http::{router, serve, serve_on, Limits, ServeError};
 pub use metrics::{Metrics, MetricsToken};
 pub use schema::{build_schema, sdl, LedgerSchema};
+pub use throttle::SignInLimit;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -329,8 +329,12 @@ impl MetricsToken {
         authorization
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
-            // Comparing digests, not secrets: how long a comparison takes tells nothing useful.
-            .is_some_and(|secret| Self::digest(secret.trim()) == self.0)
+            // Digests of equal length, compared in constant time: how long a comparison takes
+            // tells nothing about the token.
+            .is_some_and(|secret| {
+                use subtle::ConstantTimeEq;
+                Self::digest(secret.trim()).ct_eq(&self.0).into()
+            })
     }
 }
 

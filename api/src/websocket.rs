@@ -26,8 +26,9 @@ use tracing::Instrument;
 
 use crate::auth::RequestId;
 use crate::error::ensure_code;
-use crate::http::{authenticate, Shared};
+use crate::http::{authenticate, rate_limited, Shared};
 use crate::schema::LedgerSchema;
+use crate::throttle::Client;
 use crate::{ApiError, AppState, Auth};
 
 /// The one websocket subprotocol served: graphql-transport-ws (the `graphql-ws` library's).
@@ -43,13 +44,15 @@ const INIT_TIMEOUT: u16 = 4408;
 /// The protocol's keep-alive message; the client answers `pong`.
 const PING: &str = r#"{"type":"ping"}"#;
 
-/// Answers a websocket upgrade of `GET /graphql`: refuses a missing subprotocol (400) or an
-/// unknown or revoked bearer token in the upgrade request (401) before upgrading.
+/// Answers a websocket upgrade of `GET /graphql`: refuses a missing subprotocol (400), a client
+/// with too many failed sign-ins that sends a token (429), or an unknown or revoked bearer
+/// token in the upgrade request (401) before upgrading.
 pub(crate) async fn upgrade(
     shared: Shared,
     upgrade: WebSocketUpgrade,
     headers: &HeaderMap,
     request_id: String,
+    client: Client,
 ) -> HttpResponse {
     let offered = headers
         .get_all(header::SEC_WEBSOCKET_PROTOCOL)
@@ -66,12 +69,18 @@ pub(crate) async fn upgrade(
             ),
         );
     }
+    if headers.contains_key(header::AUTHORIZATION) {
+        if let Some(wait) = shared.sign_ins.refused(client) {
+            return rate_limited(wait);
+        }
+    }
     let from_header = match authenticate(&shared.state, headers).await {
         Ok(Auth::Invalid) => {
+            shared.sign_ins.failed(client);
             return refusal(
                 StatusCode::UNAUTHORIZED,
                 ApiError::Unauthenticated("the bearer token is unknown or revoked".into()),
-            )
+            );
         }
         Ok(auth) => auth,
         Err(e) => {
@@ -103,7 +112,7 @@ pub(crate) async fn upgrade(
                 auth: from_header,
                 credential: header_credential,
             };
-            serve_socket(socket, shared, sign_in, request_id).instrument(span)
+            serve_socket(socket, shared, sign_in, request_id, client).instrument(span)
         })
 }
 
@@ -124,7 +133,13 @@ fn refusal(status: StatusCode, error: ApiError) -> HttpResponse {
 
 /// Runs the protocol on an upgraded socket until either side closes it, the client sends no
 /// `connection_init` in time, or the token it signed in with is revoked.
-async fn serve_socket(socket: Socket, shared: Shared, from_header: SignIn, request_id: String) {
+async fn serve_socket(
+    socket: Socket,
+    shared: Shared,
+    from_header: SignIn,
+    request_id: String,
+    client: Client,
+) {
     let limits = shared.state.limits.clone();
     let (mut sink, source) = socket.split();
     let input = source
@@ -144,8 +159,15 @@ async fn serve_socket(socket: Socket, shared: Shared, from_header: SignIn, reque
         let initialised = initialised.clone();
         let credential = credential.clone();
         let state = shared.state.clone();
+        let sign_ins = shared.sign_ins.clone();
         move |payload: serde_json::Value| async move {
             initialised.store(true, Ordering::SeqCst);
+            if let (Some(_), Some(wait)) = (bearer(&payload), sign_ins.refused(client)) {
+                refused.store(true, Ordering::SeqCst);
+                tracing::info!("websocket connection refused: too many failed sign-ins");
+                let retry_after = wait.as_secs_f64().ceil() as u64;
+                return Err(ApiError::RateLimited { retry_after }.into());
+            }
             let (auth, sent) = match bearer(&payload) {
                 Some(Some(value)) => match HeaderValue::from_str(value) {
                     Ok(mut value) => {
@@ -159,6 +181,9 @@ async fn serve_socket(socket: Socket, shared: Shared, from_header: SignIn, reque
             };
             if let (Auth::Principal(_), Some(sent)) = (&auth, sent) {
                 let _ = credential.set(sent);
+            }
+            if matches!(auth, Auth::Invalid) {
+                sign_ins.failed(client);
             }
             let admitted = admit(auth, state.public_read);
             if let Err(e) = &admitted {

@@ -115,6 +115,7 @@ impl CommitmentQuery {
 
     /// Commitments, in order of due date: of one programme when `programmeId` is given (else of
     /// every programme, as the Rijk reads them), of one partner or sector, of one status.
+    #[graphql(complexity = "super::limits::page_cost(first, child_complexity)")]
     async fn commitments(
         &self,
         ctx: &Context<'_>,

@@ -268,6 +268,7 @@ impl DecisionQuery {
 
     /// The decisions of a programme, oldest first: those decided in a meeting between `from`
     /// and `to` (inclusive) when either is given, and of one status when `status` is given.
+    #[graphql(complexity = "super::limits::page_cost(first, child_complexity)")]
     async fn decisions(
         &self,
         ctx: &Context<'_>,

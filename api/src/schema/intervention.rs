@@ -178,6 +178,7 @@ impl InterventionQuery {
 
     /// The interventions of a programme, of one execution programme, pillar, area or lead
     /// partner when given, in the order they were planned.
+    #[graphql(complexity = "super::limits::page_cost(first, child_complexity)")]
     async fn interventions(
         &self,
         ctx: &Context<'_>,

@@ -56,6 +56,7 @@ impl LogQuery {
     /// Events after a position, in position order (auditor and admin only), narrowed by the
     /// filters given (all must match). To read on, pass the position of the last event
     /// returned as `after`; a page shorter than `first` means no more events match yet.
+    #[graphql(complexity = "super::limits::page_cost(first, child_complexity)")]
     async fn events(
         &self,
         ctx: &Context<'_>,

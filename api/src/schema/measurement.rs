@@ -266,6 +266,7 @@ impl MeasurementQuery {
     /// them at `knownAt`, each with every value learned by then and when: so a correction shows
     /// both values. Ordered by indicator, area and period; the cursor is the measurement's key.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "super::limits::page_cost(first, child_complexity)")]
     async fn measurements(
         &self,
         ctx: &Context<'_>,

@@ -12,6 +12,7 @@ mod imports;
 mod input;
 mod intervention;
 mod ledger;
+mod limits;
 mod live;
 mod log;
 mod measurement;
@@ -67,19 +68,31 @@ pub struct Mutation(
 /// The ledger's GraphQL schema.
 pub type LedgerSchema = Schema<Query, Mutation, live::LiveSubscription>;
 
-/// Builds the schema over the shared state, with the state's limits.
+/// Builds the schema over the shared state, with the state's limits: depth, complexity (a
+/// page's items counted once per 100, see [`limits::page_cost`]), aliases, directives per field,
+/// and introspection.
 pub fn build_schema(state: AppState) -> LedgerSchema {
     let limits = state.limits.clone();
-    Schema::build(
+    let builder = Schema::build(
         Query::default(),
         Mutation::default(),
         live::LiveSubscription,
     )
     .limit_depth(limits.max_depth)
     .limit_complexity(limits.max_complexity)
+    .limit_directives(limits::MAX_DIRECTIVES_PER_FIELD)
     .extension(state.metrics.graphql_extension())
-    .data(state)
-    .finish()
+    .extension(limits::DocumentLimits {
+        max_aliases: limits.max_aliases,
+        introspection: limits.introspection,
+    });
+    let builder = if limits.introspection {
+        builder
+    } else {
+        // Suggestions ("did you mean") would name fields the schema holds.
+        builder.disable_introspection().disable_suggestions()
+    };
+    builder.data(state).finish()
 }
 
 /// The schema in GraphQL's schema definition language, as served; committed at

@@ -346,6 +346,7 @@ impl ProgrammeQuery {
     }
 
     /// Every programme in the ledger, in order of name and then id; the cursor is the id.
+    #[graphql(complexity = "super::limits::page_cost(first, child_complexity)")]
     async fn programmes(
         &self,
         ctx: &Context<'_>,

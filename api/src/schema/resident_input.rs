@@ -85,6 +85,7 @@ impl ResidentInputQuery {
 
     /// The resident input of a programme, of one area and/or theme when given, in order of
     /// when it was collected.
+    #[graphql(complexity = "super::limits::page_cost(first, child_complexity)")]
     async fn resident_inputs(
         &self,
         ctx: &Context<'_>,

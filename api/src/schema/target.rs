@@ -257,6 +257,7 @@ impl TargetQuery {
 
     /// The targets of a programme, of one indicator and/or area when given, in order of
     /// indicator, area and horizon year; withdrawn ones only when `includeWithdrawn` is true.
+    #[graphql(complexity = "super::limits::page_cost(first, child_complexity)")]
     async fn targets(
         &self,
         ctx: &Context<'_>,
