@@ -5,13 +5,12 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use async_graphql::http::GraphiQLSource;
 use async_graphql_axum::GraphQLResponse;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::{Request, State, WebSocketUpgrade};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::middleware::{self, Next};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Extension, Json, Router};
 use tokio::net::TcpListener;
@@ -81,8 +80,6 @@ pub(crate) struct Shared {
     pub(crate) schema: LedgerSchema,
     /// Failed sign-ins per client, on `/graphql` and at the pages' sign-in.
     pub(crate) sign_ins: Arc<FailedSignIns>,
-    /// GraphiQL's page and the content security policy it runs under.
-    graphiql: Arc<(String, String)>,
 }
 
 /// The ledger's HTTP routes over the given state.
@@ -92,11 +89,12 @@ pub fn router(state: AppState) -> Router {
     let shared = Shared {
         schema: build_schema(state.clone()),
         sign_ins: Arc::new(FailedSignIns::new(limits.sign_in.clone())),
-        graphiql: Arc::new(graphiql_page()),
         state,
     };
     Router::new()
         .route("/graphql", get(graphiql).post(graphql))
+        // GraphiQL's files, compiled into the binary (`api/src/graphiql.rs`).
+        .route("/graphiql/{file}", get(crate::graphiql::asset))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics_text))
         // The web pages (`docs/pages.md`): GraphQL clients of the same schema.
@@ -162,45 +160,6 @@ async fn client_address(
     next.run(request).await
 }
 
-/// GraphiQL's page, and a content security policy that lets it run and nothing more: its
-/// scripts and stylesheet from unpkg.com (where GraphiQL's page loads them from), its one inline
-/// script by hash, requests only to this server, never in a frame.
-fn graphiql_page() -> (String, String) {
-    use base64::Engine as _;
-    use sha2::{Digest, Sha256};
-    let page = GraphiQLSource::build()
-        .endpoint("/graphql")
-        .subscription_endpoint("/graphql")
-        .finish();
-    let scripts: String = inline_scripts(&page)
-        .map(|script| {
-            let digest = Sha256::digest(script.as_bytes());
-            format!(
-                " 'sha256-{}'",
-                base64::engine::general_purpose::STANDARD.encode(digest)
-            )
-        })
-        .collect();
-    let csp = format!(
-        "default-src 'none'; script-src https://unpkg.com{scripts}; \
-         style-src https://unpkg.com 'unsafe-inline'; font-src https://unpkg.com data:; \
-         img-src 'self' https://graphql.org data:; connect-src 'self'; \
-         frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
-    );
-    (page, csp)
-}
-
-/// The contents of a page's inline `<script>` elements (those without `src`).
-fn inline_scripts(page: &str) -> impl Iterator<Item = &str> {
-    page.split("<script").skip(1).filter_map(|rest| {
-        let (attributes, after) = rest.split_once('>')?;
-        if attributes.contains("src=") {
-            return None;
-        }
-        after.split_once("</script>").map(|(body, _)| body)
-    })
-}
-
 /// GraphiQL for a browser; GraphQL subscriptions for a websocket upgrade. A query in the URL
 /// is refused: queries and mutations go by `POST`, so that no link or image can run one.
 async fn graphiql(
@@ -228,16 +187,7 @@ async fn graphiql(
                 .insert(header::ALLOW, HeaderValue::from_static("GET, POST"));
             response
         }
-        Err(_) => {
-            let (page, csp) = &*shared.graphiql;
-            let mut response = Html(page.clone()).into_response();
-            if let Ok(csp) = HeaderValue::from_str(csp) {
-                response
-                    .headers_mut()
-                    .insert(header::CONTENT_SECURITY_POLICY, csp);
-            }
-            response
-        }
+        Err(_) => crate::graphiql::page(),
     }
 }
 
@@ -566,29 +516,6 @@ pub async fn serve_on(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn graphiqls_policy_names_its_inline_script_by_hash_and_nothing_else_inline() {
-        use base64::Engine as _;
-        use sha2::{Digest, Sha256};
-        let (page, csp) = graphiql_page();
-        let scripts: Vec<&str> = inline_scripts(&page).collect();
-        assert_eq!(scripts.len(), 1, "GraphiQL's page has one inline script");
-        assert!(scripts[0].contains("GraphiQL.createFetcher"));
-        let hash = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(scripts[0]));
-        assert!(csp.contains(&format!("'sha256-{hash}'")), "{csp}");
-        let script_src = csp
-            .split(';')
-            .find(|d| d.trim().starts_with("script-src"))
-            .expect("a script-src");
-        assert!(!script_src.contains("unsafe"), "{script_src}");
-        assert!(csp.contains("frame-ancestors 'none'"));
-        // Every script the page loads comes from where the policy allows.
-        for source in page.split("src=\"").skip(1) {
-            let url = &source[..source.find('"').expect("a closing quote")];
-            assert!(url.starts_with("https://unpkg.com/"), "{url}");
-        }
-    }
 
     #[test]
     fn a_query_in_the_url_is_recognised() {

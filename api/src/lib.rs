@@ -4,6 +4,7 @@
 
 mod auth;
 mod error;
+mod graphiql;
 mod http;
 pub mod imports;
 mod metrics;

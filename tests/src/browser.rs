@@ -231,6 +231,10 @@ impl Browser {
             "--hide-scrollbars".to_owned(),
             "--force-device-scale-factor=1".to_owned(),
             "--lang=nl-NL".to_owned(),
+            // No name but this machine's resolves: a page that loads anything from elsewhere
+            // (a CDN) fails to, as it would on a machine without internet access.
+            "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1 , EXCLUDE localhost"
+                .to_owned(),
         ];
         // Chromium's sandbox refuses to run as root (as CI does); elsewhere it stays on.
         if rustix::process::geteuid().is_root() {
