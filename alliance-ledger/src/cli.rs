@@ -166,7 +166,7 @@ struct ServeArgs {
     /// Without one, the client is the peer address.
     #[arg(
         long,
-        env = "ALLIANCE_LEDGER_TRUSTED_PROXIES",
+        env = "ALLIANCE_LEDGER_TRUSTED_PROXY",
         value_delimiter = ',',
         value_name = "IP"
     )]
