@@ -91,6 +91,20 @@ impl GraphqlClient {
         variables: Value,
         files: Vec<(&str, &str, Vec<u8>)>,
     ) -> GraphqlReply {
+        self.try_upload(query, variables, files)
+            .await
+            .expect("the ledger answers over HTTP")
+    }
+
+    /// [`upload`](Self::upload), giving back a failure to send: a body over the server's limit
+    /// is refused by its `Content-Length` before it is read, and the connection closed, so the
+    /// client may find it closed while still sending ([`closed_while_sending`]).
+    pub async fn try_upload(
+        &self,
+        query: &str,
+        variables: Value,
+        files: Vec<(&str, &str, Vec<u8>)>,
+    ) -> Result<GraphqlReply, reqwest::Error> {
         let operations = json!({ "query": query, "variables": variables });
         let map: serde_json::Map<String, Value> = files
             .iter()
@@ -111,11 +125,11 @@ impl GraphqlClient {
         if let Some(token) = &self.token {
             request = request.bearer_auth(token);
         }
-        let response = request.send().await.expect("the ledger answers over HTTP");
+        let response = request.send().await?;
         let status = response.status().as_u16();
         let text = response.text().await.unwrap_or_default();
         let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        GraphqlReply { status, body }
+        Ok(GraphqlReply { status, body })
     }
 
     /// `GET` of a path, e.g. `/healthz`: the status and the body as text.
@@ -129,4 +143,20 @@ impl GraphqlClient {
         let status = response.status().as_u16();
         (status, response.text().await.unwrap_or_default())
     }
+}
+
+/// Whether sending a request failed because the server closed the connection under it (a
+/// broken pipe or a reset), as it does after refusing a body over its limit unread.
+pub fn closed_while_sending(error: &reqwest::Error) -> bool {
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+            return matches!(
+                io.kind(),
+                std::io::ErrorKind::BrokenPipe | std::io::ErrorKind::ConnectionReset
+            );
+        }
+        source = cause.source();
+    }
+    false
 }

@@ -16,7 +16,7 @@ mod process;
 mod server;
 
 pub use browser::{Browser, Viewport};
-pub use client::{GraphqlClient, GraphqlReply};
+pub use client::{closed_while_sending, GraphqlClient, GraphqlReply};
 pub use db::TestDb;
 pub use process::{cli, ledger_binary, LedgerProcess};
 pub use server::TestServer;

@@ -10,7 +10,10 @@ use domain::access::Role;
 use futures::{SinkExt, StreamExt};
 use reqwest::header::{HeaderMap, CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
 use serde_json::{json, Value};
-use tests::{cli, on_both_backends, Backend, GraphqlClient, LedgerProcess, TestDb, TestServer};
+use tests::{
+    cli, closed_while_sending, on_both_backends, Backend, GraphqlClient, LedgerProcess, TestDb,
+    TestServer,
+};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::Message;
@@ -138,21 +141,6 @@ async fn post_oversized(base: &str, token: Option<&str>, body: &Value) -> Oversi
         Err(error) if closed_while_sending(&error) => Oversized::ClosedWhileSending,
         Err(error) => panic!("the ledger answers: {error:?}"),
     }
-}
-
-/// Whether sending failed because the server closed the connection (a broken pipe or a reset).
-fn closed_while_sending(error: &reqwest::Error) -> bool {
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
-            return matches!(
-                io.kind(),
-                std::io::ErrorKind::BrokenPipe | std::io::ErrorKind::ConnectionReset
-            );
-        }
-        source = cause.source();
-    }
-    false
 }
 
 async fn get(base: &str, path: &str, headers: &[(&str, &str)]) -> Answer {
