@@ -23,8 +23,8 @@ pub mod metadata;
 pub mod money;
 pub mod period;
 pub mod programme;
-#[cfg(test)]
-mod properties;
+#[cfg(any(test, feature = "arbitrary"))]
+pub mod properties;
 pub mod reference;
 pub mod resident_input;
 pub mod target;

@@ -7,15 +7,24 @@
 //! aggregates' own `handle` against a lookup over what the steps before recorded. After every
 //! step the whole ledger is checked. 64 cases by default; `PROPTEST_CASES=5000` for a longer
 //! run (see `docs/reliability.md`).
+//!
+//! The checks themselves ([`check_invariants`], [`check_recorded`]) are public with the
+//! `arbitrary` feature: the integration suite runs the same sequences through the command bus
+//! on a real database and checks the ledger rebuilt from its event log with them.
 
 use std::collections::{BTreeMap, BTreeSet};
 
+#[cfg(test)]
 use proptest::prelude::*;
+#[cfg(test)]
 use proptest::strategy::ValueTree;
+#[cfg(test)]
 use proptest::test_runner::{Config, TestRunner};
 
 use crate::alliance::AllianceState;
-use crate::arbitrary::{strategy, Aggregates, AnyEvent, MemoryLedger, Recorded, Step};
+#[cfg(test)]
+use crate::arbitrary::{strategy, MemoryLedger};
+use crate::arbitrary::{Aggregates, AnyEvent, Recorded, Step};
 use crate::budget::{FundEvent, FundState};
 use crate::commitment::{CommitmentEvent, CommitmentState};
 use crate::decision::{DecisionEvent, DecisionStatus};
@@ -25,6 +34,7 @@ use crate::programme::AreaKind;
 use crate::target::{RevisionKind, TargetEvent, TargetState, TargetValue};
 
 /// 64 cases unless `PROPTEST_CASES` says otherwise.
+#[cfg(test)]
 fn config() -> Config {
     let mut config = Config::default();
     if std::env::var_os("PROPTEST_CASES").is_none() {
@@ -266,7 +276,9 @@ fn programme_of(step: &Step, all: &Aggregates) -> Option<ProgrammeId> {
 
 /// What an accepted step recorded: every citation is of an adopted decision of the same
 /// programme, and a decision is adopted exactly when its meeting's votes carry it.
-fn check_recorded(step: &Step, events: &[AnyEvent], all: &Aggregates) {
+///
+/// `events` are what `step` recorded and `all` every aggregate after it.
+pub fn check_recorded(step: &Step, events: &[AnyEvent], all: &Aggregates) {
     let programme = programme_of(step, all);
     for event in events {
         if let Some(cited) = event.cited_decision() {
@@ -356,6 +368,7 @@ fn check_alliance(id: &str, alliance: &AllianceState) {
 }
 
 /// Every invariant of the whole ledger.
+#[cfg(test)]
 fn check_ledger(ledger: &MemoryLedger) {
     let all = ledger.aggregates();
     let log = ledger.log();
@@ -364,14 +377,21 @@ fn check_ledger(ledger: &MemoryLedger) {
         all,
         "what the handlers left is what a reload from the log gives"
     );
+    check_invariants(&all, log);
+}
+
+/// Every invariant of a ledger whose aggregates are `all` and whose events are `log` (in
+/// order, as recorded): no fund or allocation overdrawn, every target, commitment and alliance
+/// consistent, nothing after a final event. Panics naming the first one broken.
+pub fn check_invariants(all: &Aggregates, log: &[Recorded]) {
     for (id, fund) in &all.funds {
-        check_fund(id, fund.state().expect("registered"), &all, log);
+        check_fund(id, fund.state().expect("registered"), all, log);
     }
     for (id, target) in &all.targets {
-        check_target(id, target.state().expect("set"), &all, log);
+        check_target(id, target.state().expect("set"), all, log);
     }
     for (id, commitment) in &all.commitments {
-        check_commitment(id, commitment.state().expect("made"), &all);
+        check_commitment(id, commitment.state().expect("made"), all);
     }
     for (id, alliance) in &all.alliances {
         check_alliance(id, alliance.state().expect("formed"));
@@ -380,6 +400,7 @@ fn check_ledger(ledger: &MemoryLedger) {
 }
 
 /// Every aggregate but the one `step` addresses, as it stood.
+#[cfg(test)]
 fn others(all: &Aggregates, step: &Step) -> Aggregates {
     let (kind, id) = step.aggregate();
     let mut rest = all.clone();
@@ -396,6 +417,7 @@ fn others(all: &Aggregates, step: &Step) -> Aggregates {
 }
 
 /// How often each command was accepted and refused, and each rule refused one.
+#[cfg(test)]
 #[derive(Debug, Default)]
 struct Tally {
     commands: BTreeMap<&'static str, (u32, u32)>,
@@ -403,6 +425,7 @@ struct Tally {
 }
 
 /// Runs the steps after the prologue, checking after each.
+#[cfg(test)]
 fn run(steps: &[Step]) -> Tally {
     let mut ledger = MemoryLedger::dordt_west();
     check_ledger(&ledger);
@@ -441,6 +464,7 @@ fn run(steps: &[Step]) -> Tally {
     tally
 }
 
+#[cfg(test)]
 proptest! {
     #![proptest_config(config())]
 

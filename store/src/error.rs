@@ -37,11 +37,39 @@ impl StoreError {
     pub fn is_unavailable(&self) -> bool {
         match self {
             Self::Unreachable { .. } => true,
-            Self::Database(e) => matches!(
-                e,
-                sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed
-            ),
+            Self::Database(e) => is_unavailable(e),
             _ => false,
         }
+    }
+}
+
+/// Whether `error` says the database cannot be reached or is going away, rather than that it
+/// refused or failed a query: no connection within the pool's acquire timeout, a connection
+/// that broke, a closed pool, or PostgreSQL reporting a connection failure (SQLSTATE class 08)
+/// or an operator intervention (57P01 shutting down, 57P02 crashed, 57P03 still starting).
+/// The request may be sent again once the database is back.
+pub(crate) fn is_unavailable(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => true,
+        sqlx::Error::Database(e) => e
+            .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+            .is_some_and(|e| e.code().starts_with("08") || e.code().starts_with("57P0")),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_connection_is_unavailable_and_a_failed_query_is_not() {
+        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        assert!(is_unavailable(&sqlx::Error::Io(refused)));
+        assert!(is_unavailable(&sqlx::Error::PoolTimedOut));
+        assert!(is_unavailable(&sqlx::Error::PoolClosed));
+        assert!(!is_unavailable(&sqlx::Error::RowNotFound));
+        assert!(!StoreError::Database(sqlx::Error::RowNotFound).is_unavailable());
+        assert!(StoreError::Database(sqlx::Error::PoolTimedOut).is_unavailable());
     }
 }

@@ -48,15 +48,34 @@ impl EventRepository {
     }
 }
 
+/// cqrs-es's repositories report only a broken connection (`sqlx::Error::Io`) as a
+/// [`PersistenceError::ConnectionError`]; every other way of not reaching the database (no
+/// connection within the pool's acquire timeout, PostgreSQL shutting down or starting up) comes
+/// back as an unknown error. Those are connection failures too: the command may be sent again
+/// once the database is back, and the API answers `UNAVAILABLE` instead of `INTERNAL`.
+fn connection_failure(error: PersistenceError) -> PersistenceError {
+    match error {
+        PersistenceError::UnknownError(source)
+            if source
+                .downcast_ref::<sqlx::Error>()
+                .is_some_and(crate::error::is_unavailable) =>
+        {
+            PersistenceError::ConnectionError(source)
+        }
+        other => other,
+    }
+}
+
 impl PersistedEventRepository for EventRepository {
     async fn get_events<A: Aggregate>(
         &self,
         aggregate_id: &str,
     ) -> Result<Vec<SerializedEvent>, PersistenceError> {
-        match self {
+        let result = match self {
             Self::Postgres(r) => r.0.get_events::<A>(aggregate_id).await,
             Self::Sqlite(r) => r.0.get_events::<A>(aggregate_id).await,
-        }
+        };
+        result.map_err(connection_failure)
     }
 
     async fn get_last_events<A: Aggregate>(
@@ -64,20 +83,22 @@ impl PersistedEventRepository for EventRepository {
         aggregate_id: &str,
         last_sequence: usize,
     ) -> Result<Vec<SerializedEvent>, PersistenceError> {
-        match self {
+        let result = match self {
             Self::Postgres(r) => r.0.get_last_events::<A>(aggregate_id, last_sequence).await,
             Self::Sqlite(r) => r.0.get_last_events::<A>(aggregate_id, last_sequence).await,
-        }
+        };
+        result.map_err(connection_failure)
     }
 
     async fn get_snapshot<A: Aggregate>(
         &self,
         aggregate_id: &str,
     ) -> Result<Option<SerializedSnapshot>, PersistenceError> {
-        match self {
+        let result = match self {
             Self::Postgres(r) => r.0.get_snapshot::<A>(aggregate_id).await,
             Self::Sqlite(r) => r.0.get_snapshot::<A>(aggregate_id).await,
-        }
+        };
+        result.map_err(connection_failure)
     }
 
     async fn persist<A: Aggregate>(
@@ -85,26 +106,29 @@ impl PersistedEventRepository for EventRepository {
         events: &[SerializedEvent],
         snapshot_update: Option<(String, Value, usize)>,
     ) -> Result<(), PersistenceError> {
-        match self {
+        let result = match self {
             Self::Postgres(r) => r.0.persist::<A>(events, snapshot_update).await,
             Self::Sqlite(r) => r.0.persist::<A>(events, snapshot_update).await,
-        }
+        };
+        result.map_err(connection_failure)
     }
 
     async fn stream_events<A: Aggregate>(
         &self,
         aggregate_id: &str,
     ) -> Result<ReplayStream, PersistenceError> {
-        match self {
+        let result = match self {
             Self::Postgres(r) => r.0.stream_events::<A>(aggregate_id).await,
             Self::Sqlite(r) => r.0.stream_events::<A>(aggregate_id).await,
-        }
+        };
+        result.map_err(connection_failure)
     }
 
     async fn stream_all_events<A: Aggregate>(&self) -> Result<ReplayStream, PersistenceError> {
-        match self {
+        let result = match self {
             Self::Postgres(r) => r.0.stream_all_events::<A>().await,
             Self::Sqlite(r) => r.0.stream_all_events::<A>().await,
-        }
+        };
+        result.map_err(connection_failure)
     }
 }

@@ -81,6 +81,28 @@ impl GraphqlClient {
         GraphqlReply { status, body }
     }
 
+    /// [`query`](Self::query), giving back a failure to send or to read the answer (refused,
+    /// reset, or closed halfway, as when the server dies under the request). A body that is not
+    /// JSON is kept as a JSON string.
+    pub async fn try_query(
+        &self,
+        query: &str,
+        variables: Value,
+    ) -> Result<GraphqlReply, reqwest::Error> {
+        let mut request = self
+            .http
+            .post(format!("{}/graphql", self.base))
+            .json(&json!({ "query": query, "variables": variables }));
+        if let Some(token) = &self.token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await?;
+        let status = response.status().as_u16();
+        let text = response.text().await?;
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        Ok(GraphqlReply { status, body })
+    }
+
     /// Posts a query with file uploads to `/graphql` as a multipart request (the GraphQL
     /// multipart request specification): each file is `(variable path, file name, bytes)`,
     /// e.g. `("variables.input.file", "cijfers.xlsx", bytes)`, and the variable itself is null

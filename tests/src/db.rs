@@ -58,29 +58,36 @@ impl TestDb {
                 let admin_url = pg_server::admin_url()
                     .await
                     .unwrap_or_else(|e| panic!("no PostgreSQL for the tests: {e}"));
-                let name = format!("ledger_test_{}", Uuid::new_v4().simple());
-                let admin = Database::connect(&admin_url.parse().expect("valid admin url"))
-                    .await
-                    .expect("connect to the PostgreSQL server");
-                if let Database::Postgres(pool) = &admin {
-                    sqlx::query(&format!("CREATE DATABASE {name}"))
-                        .execute(pool)
-                        .await
-                        .expect("create the test database");
-                }
-                admin.close().await;
-                let url: DatabaseUrl = with_database(&admin_url, &name)
-                    .parse()
-                    .expect("valid test database url");
-                let db = Database::open(&url)
-                    .await
-                    .expect("open the PostgreSQL ledger");
-                Self {
-                    db,
-                    url,
-                    cleanup: Cleanup::Postgres { admin_url, name },
-                }
+                Self::on_postgres(admin_url).await
             }
+        }
+    }
+
+    /// A new empty ledger database, with the schema applied, on the PostgreSQL server at
+    /// `admin_url` (whose role may create databases), e.g. a [`crate::PgCluster`] of the test's
+    /// own; dropped again after the test.
+    pub async fn on_postgres(admin_url: String) -> Self {
+        let name = format!("ledger_test_{}", Uuid::new_v4().simple());
+        let admin = Database::connect(&admin_url.parse().expect("valid admin url"))
+            .await
+            .expect("connect to the PostgreSQL server");
+        if let Database::Postgres(pool) = &admin {
+            sqlx::query(&format!("CREATE DATABASE {name}"))
+                .execute(pool)
+                .await
+                .expect("create the test database");
+        }
+        admin.close().await;
+        let url: DatabaseUrl = with_database(&admin_url, &name)
+            .parse()
+            .expect("valid test database url");
+        let db = Database::open(&url)
+            .await
+            .expect("open the PostgreSQL ledger");
+        Self {
+            db,
+            url,
+            cleanup: Cleanup::Postgres { admin_url, name },
         }
     }
 

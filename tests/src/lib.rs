@@ -7,8 +7,10 @@
 //! ([`Browser`]).
 
 pub mod browser;
+pub mod pg_cluster;
 pub mod pg_server;
 
+mod checksum;
 mod client;
 mod db;
 pub mod fixtures;
@@ -16,8 +18,10 @@ mod process;
 mod server;
 
 pub use browser::{Browser, Viewport};
+pub use checksum::{ledger_checksum, replay_checksum};
 pub use client::{closed_while_sending, GraphqlClient, GraphqlReply};
 pub use db::TestDb;
+pub use pg_cluster::{PgCluster, StopMode};
 pub use process::{cli, ledger_binary, LedgerProcess};
 pub use server::TestServer;
 pub use store::Backend;

@@ -208,7 +208,7 @@ async fn try_connect(options: &PgConnectOptions, within: Duration) -> Result<(),
 }
 
 /// Tries to connect, again and again, until `url` answers or `within` has passed.
-async fn wait_until_connectable(url: &str, within: Duration) -> Result<(), String> {
+pub(crate) async fn wait_until_connectable(url: &str, within: Duration) -> Result<(), String> {
     let options = url.parse::<PgConnectOptions>().map_err(|e| e.to_string())?;
     let deadline = Instant::now() + within;
     loop {
@@ -328,7 +328,7 @@ async fn private_cluster() -> Result<String, HarnessError> {
 }
 
 /// The first directory that holds both `initdb` and `pg_ctl`, in the documented order.
-async fn find_bindir() -> Option<PathBuf> {
+pub(crate) async fn find_bindir() -> Option<PathBuf> {
     let mut candidates = Vec::new();
     if let Ok(output) = Command::new("pg_config")
         .arg("--bindir")
@@ -364,7 +364,7 @@ async fn find_bindir() -> Option<PathBuf> {
 }
 
 /// The effective uid, from `/proc/self/status`, else from `id -u`.
-async fn current_uid() -> Option<u32> {
+pub(crate) async fn current_uid() -> Option<u32> {
     let from_proc = std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|status| {
@@ -381,7 +381,7 @@ async fn current_uid() -> Option<u32> {
 }
 
 /// The uid of the OS user `postgres`, if there is one.
-async fn postgres_uid() -> Option<u32> {
+pub(crate) async fn postgres_uid() -> Option<u32> {
     id_u(Some("postgres")).await
 }
 
@@ -571,18 +571,18 @@ impl Cluster {
     }
 }
 
-fn url_for(port: u16) -> String {
+pub(crate) fn url_for(port: u16) -> String {
     format!("postgres://postgres@127.0.0.1:{port}/postgres")
 }
 
-fn free_port() -> std::io::Result<u16> {
+pub(crate) fn free_port() -> std::io::Result<u16> {
     Ok(std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port())
 }
 
 /// The last 20 lines of a (log) file, or a note that it cannot be read.
-fn tail(path: &Path) -> String {
+pub(crate) fn tail(path: &Path) -> String {
     match std::fs::read_to_string(path) {
         Ok(text) => {
             let lines: Vec<&str> = text.lines().collect();

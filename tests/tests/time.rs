@@ -7,13 +7,15 @@ use domain::decision::{Decision, DecisionCommand, ProposeDecision};
 use domain::ids::{DecisionId, ProgrammeId};
 use serde_json::{json, Value};
 use store::{CommandBus, CommandContext};
-use tests::{cli, on_both_backends, GraphqlClient, LedgerProcess, TestDb, TestServer};
+use tests::{
+    ledger_checksum, on_both_backends, replay_checksum, GraphqlClient, LedgerProcess, TestDb,
+    TestServer,
+};
 use uuid::Uuid;
 
 const DECISION: &str = "query($id: ID!, $asOf: DateTime) {
     decision(id: $id, asOf: $asOf) { title status amendments }
 }";
-const LEDGER: &str = "{ ledger { position stateChecksum } }";
 
 async fn decision_at(client: &GraphqlClient, id: &str, as_of: Option<&str>) -> Value {
     client
@@ -21,39 +23,6 @@ async fn decision_at(client: &GraphqlClient, id: &str, as_of: Option<&str>) -> V
         .await
         .expect_ok()["decision"]
         .clone()
-}
-
-async fn ledger(client: &GraphqlClient) -> (i64, String) {
-    let data = client.query(LEDGER, json!({})).await.expect_ok();
-    (
-        data["ledger"]["position"].as_i64().expect("position"),
-        data["ledger"]["stateChecksum"]
-            .as_str()
-            .expect("checksum")
-            .to_owned(),
-    )
-}
-
-/// Runs `replay` on the command line; returns (events, checksum).
-fn replay(t: &TestDb, until: Option<&str>) -> (i64, String) {
-    let mut args = vec!["replay"];
-    if let Some(u) = until {
-        args.extend(["--until", u]);
-    }
-    let out = cli(Some(t), &args);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8(out.stdout).expect("UTF-8");
-    let field = |name: &str| {
-        text.lines()
-            .find_map(|l| l.strip_prefix(&format!("{name}: ")))
-            .unwrap_or_else(|| panic!("replay prints {name}: {text}"))
-            .to_owned()
-    };
-    (field("events").parse().expect("a count"), field("checksum"))
 }
 
 async fn as_of_a_time_shows_the_state_recorded_by_then_also_after_a_restart(t: TestDb) {
@@ -109,8 +78,8 @@ async fn replay_prints_the_same_checksum_as_the_live_server(t: TestDb) {
         .await
         .expect("demo");
     let head = t.db.head().await.expect("head");
-    let first = replay(&t, None);
-    let second = replay(&t, None);
+    let first = replay_checksum(&t, None);
+    let second = replay_checksum(&t, None);
     assert_eq!(first, second, "two replays of one log agree");
     assert_eq!(first.0, head);
 
@@ -119,13 +88,13 @@ async fn replay_prints_the_same_checksum_as_the_live_server(t: TestDb) {
         .client()
         .with_token(&t.token("Aad", Role::Auditor, None).await);
     assert_eq!(
-        ledger(&client).await,
+        ledger_checksum(&client).await,
         (head, first.1.clone()),
         "the live server agrees"
     );
 
     // A replay up to an earlier position is the state at that position: shorter, different.
-    let partial = replay(&t, Some("40"));
+    let partial = replay_checksum(&t, Some("40"));
     assert_eq!(partial.0, 40);
     assert_ne!(partial.1, first.1);
     server.stop().await;
@@ -191,12 +160,12 @@ async fn after_a_crash_the_read_models_equal_a_fresh_replay(t: TestDb) {
 
     let restarted = LedgerProcess::start(&t).await;
     let client = restarted.client().with_token(&token);
-    let (position, live) = ledger(&client).await;
+    let (position, live) = ledger_checksum(&client).await;
     assert_eq!(
         position, head,
         "after the restart the read models include every event"
     );
-    let (events, replayed) = replay(&t, None);
+    let (events, replayed) = replay_checksum(&t, None);
     assert_eq!(events, head);
     assert_eq!(live, replayed, "the read models equal a fresh replay");
 }
