@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use store::{Database, LogFilter, Position, StoreError};
+use store::{Backend, Database, LogFilter, Position, StoreError};
 use tokio::sync::{broadcast, watch, Notify, RwLock};
 
 use crate::feed::{AppliedEvent, EventFeed, ANNOUNCED};
@@ -148,6 +148,11 @@ impl Projector {
                         .send(Arc::new(AppliedEvent::new(event, &state)));
                 }
             }
+            // A short batch reached the head as the read saw it; a later commit wakes the
+            // projector again (the bus's signal or PostgreSQL's notification stays pending).
+            if batch.len() < BATCH as usize {
+                return Ok(folded);
+            }
         }
     }
 
@@ -158,9 +163,19 @@ impl Projector {
         self,
         shutdown: impl std::future::Future<Output = ()>,
     ) -> Result<(), ProjectorError> {
+        // Only PostgreSQL announces commits; without a listener the projector looks every
+        // `FALLBACK_POLL` and tries to listen again each time round.
+        let notifies = self.db.backend() == Backend::Postgres;
         let mut listener = self.listen().await;
         tokio::pin!(shutdown);
         loop {
+            if notifies && listener.is_none() {
+                listener = self.listen().await;
+                if listener.is_some() {
+                    tracing::info!("listening for new events again");
+                }
+            }
+            // After (re)connecting the listener, so that no commit falls between the two.
             match self.catch_up().await {
                 Ok(_) => {}
                 Err(ProjectorError::Store(e)) => {
@@ -176,7 +191,12 @@ impl Projector {
                 _ = self.wake.notified() => {}
                 woke = wait_notification(&mut listener) => {
                     if !woke {
-                        listener = self.listen().await;
+                        tracing::warn!(
+                            "lost the connection that listens for new events; looking every \
+                             {} s until it is back",
+                            FALLBACK_POLL.as_secs()
+                        );
+                        listener = None;
                     }
                 }
                 _ = tokio::time::sleep(FALLBACK_POLL) => {}

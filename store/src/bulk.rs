@@ -26,7 +26,9 @@ use cqrs_es::{Aggregate, EventEnvelope};
 use serde_json::Value;
 use sqlx::Row;
 
-use crate::{CommandBus, CommandContext, CommandError, CommandOutcome, Database, StoreError};
+use crate::{
+    CommandBus, CommandContext, CommandError, CommandOutcome, Database, Position, StoreError,
+};
 
 /// Commands per transaction of a bulk, unless [`CommandBus::with_bulk_batch`] says otherwise.
 pub const DEFAULT_BULK_BATCH: usize = 5_000;
@@ -151,7 +153,7 @@ struct InFlight<'a> {
     outcomes: Vec<CommandOutcome>,
     events: usize,
     started: Instant,
-    append: tokio::task::JoinHandle<Result<(), StoreError>>,
+    append: tokio::task::JoinHandle<Result<Position, StoreError>>,
 }
 
 impl InFlight<'_> {
@@ -415,7 +417,7 @@ impl CommandBus {
             }
         };
         match appended {
-            Ok(()) => {
+            Ok(_) => {
                 self.committed.notify_one();
                 let mut outcome = BulkOutcome {
                     batches: 1,
@@ -505,7 +507,7 @@ impl CommandBus {
             };
             if !decided.events.is_empty() {
                 match self.db.append_events(&decided.events).await {
-                    Ok(()) => {
+                    Ok(_) => {
                         self.committed.notify_one();
                         outcome.batches += 1;
                         outcome.events += decided.events.len();
@@ -776,8 +778,12 @@ impl Database {
     }
 
     /// Appends `events` in their order in one transaction, through the same tables and
-    /// triggers as a single command's events: all of them or none.
-    async fn append_events(&self, events: &[SerializedEvent]) -> Result<(), StoreError> {
+    /// triggers as a single command's events: all of them or none. Answers the position of the
+    /// last one (the positions of one append are dense and in the events' order).
+    pub(crate) async fn append_events(
+        &self,
+        events: &[SerializedEvent],
+    ) -> Result<Position, StoreError> {
         match self {
             Database::Postgres(pool) => {
                 let mut types = Vec::with_capacity(events.len());
@@ -798,16 +804,19 @@ impl Database {
                 }
                 let mut tx = pool.begin().await?;
                 // One statement: the triggers hand out the positions in the rows' order.
-                sqlx::query(
-                    "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, \
-                                         event_version, payload, metadata) \
-                     SELECT e.aggregate_type, e.aggregate_id, e.sequence, e.event_type, \
-                            e.event_version, e.payload, e.metadata \
-                     FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], \
-                                 $6::jsonb[], $7::jsonb[]) WITH ORDINALITY \
-                          AS e(aggregate_type, aggregate_id, sequence, event_type, \
-                               event_version, payload, metadata, n) \
-                     ORDER BY e.n",
+                let last: Option<Position> = sqlx::query_scalar(
+                    "WITH appended AS ( \
+                       INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, \
+                                           event_version, payload, metadata) \
+                       SELECT e.aggregate_type, e.aggregate_id, e.sequence, e.event_type, \
+                              e.event_version, e.payload, e.metadata \
+                       FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], \
+                                   $5::text[], $6::jsonb[], $7::jsonb[]) WITH ORDINALITY \
+                            AS e(aggregate_type, aggregate_id, sequence, event_type, \
+                                 event_version, payload, metadata, n) \
+                       ORDER BY e.n \
+                       RETURNING position) \
+                     SELECT max(position) FROM appended",
                 )
                 .bind(types)
                 .bind(ids)
@@ -816,9 +825,10 @@ impl Database {
                 .bind(versions)
                 .bind(payloads)
                 .bind(metadata)
-                .execute(&mut *tx)
+                .fetch_one(&mut *tx)
                 .await?;
                 tx.commit().await?;
+                Ok(last.unwrap_or_default())
             }
             Database::Sqlite(pool) => {
                 let mut tx = pool.begin().await?;
@@ -841,9 +851,13 @@ impl Database {
                     }
                     query.execute(&mut *tx).await?;
                 }
+                // The only writer until it commits: the last position is the log's head.
+                let last: Option<Position> = sqlx::query_scalar("SELECT max(position) FROM events")
+                    .fetch_one(&mut *tx)
+                    .await?;
                 tx.commit().await?;
+                Ok(last.unwrap_or_default())
             }
         }
-        Ok(())
     }
 }

@@ -3,13 +3,14 @@ use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 use cqrs_es::event_sink::EventSink;
-use cqrs_es::persist::PersistedEventStore;
-use cqrs_es::{Aggregate, AggregateError, EventStore};
+use cqrs_es::persist::{PersistedEventStore, SerializedEvent};
+use cqrs_es::{Aggregate, AggregateError, EventEnvelope, EventStore};
 use domain::access::Role;
 use domain::metadata;
 use tokio::sync::Notify;
 
-use crate::{Database, EventRepository};
+use crate::group_commit::{AppendFailure, GroupCommit};
+use crate::{Database, EventRepository, Position};
 
 /// Who sends a command, in which role, for which request. Becomes every event's metadata.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -133,6 +134,8 @@ pub struct CommandBus {
     pub(crate) conflict_retries: u32,
     pub(crate) committed: Arc<Notify>,
     turns: Arc<AggregateTurns>,
+    /// Commands decided at the same time share a commit.
+    group: Arc<GroupCommit>,
     pub(crate) observer: Option<Arc<dyn CommandObserver>>,
     /// Commands per transaction of a bulk ([`CommandBus::execute_bulk`]).
     pub(crate) bulk_batch: usize,
@@ -171,6 +174,7 @@ impl CommandBus {
             conflict_retries: 8,
             committed: Arc::new(Notify::new()),
             turns: Arc::new(AggregateTurns::default()),
+            group: Arc::new(GroupCommit::default()),
             observer: None,
             bulk_batch: crate::bulk::DEFAULT_BULK_BATCH,
         }
@@ -229,18 +233,38 @@ impl CommandBus {
         A: Aggregate + Clone,
         A::Command: Clone,
     {
+        self.execute_at(aggregate_id, command, command_name, services, context)
+            .await
+            .map(|(after, _)| after)
+    }
+
+    /// As [`execute`](Self::execute), and the log position of the command's last event when
+    /// it appended any (`None` when it changed nothing or was answered from an earlier request
+    /// with its idempotency key).
+    pub async fn execute_at<A>(
+        &self,
+        aggregate_id: &str,
+        command: A::Command,
+        command_name: &str,
+        services: &A::Services,
+        context: &CommandContext,
+    ) -> Result<(A, Option<Position>), CommandError<A::Error>>
+    where
+        A: Aggregate + Clone,
+        A::Command: Clone,
+    {
         let started = Instant::now();
         let result = self
             .run::<A>(aggregate_id, command, command_name, services, context)
             .await;
         if let Some(observer) = &self.observer {
             let outcome = match &result {
-                Ok((_, outcome)) => *outcome,
+                Ok((_, outcome, _)) => *outcome,
                 Err(e) => CommandOutcome::of_error(e),
             };
             observer.command_finished(command_name, context, outcome, started.elapsed());
         }
-        result.map(|(after, _)| after)
+        result.map(|(after, _, position)| (after, position))
     }
 
     async fn run<A>(
@@ -250,24 +274,29 @@ impl CommandBus {
         command_name: &str,
         services: &A::Services,
         context: &CommandContext,
-    ) -> Result<(A, CommandOutcome), CommandError<A::Error>>
+    ) -> Result<(A, CommandOutcome, Option<Position>), CommandError<A::Error>>
     where
         A: Aggregate + Clone,
         A::Command: Clone,
     {
-        let store = self.event_store::<A>();
         let metadata = context.metadata(command_name);
         let turn = self.turns.lock_for(format!("{}/{aggregate_id}", A::TYPE));
         let _turn = turn.lock().await;
         let mut attempt = 0;
         loop {
-            if let Some(first) = self.earlier_result::<A>(context).await? {
-                return Ok((first, CommandOutcome::Replayed));
-            }
-            let mut loaded = store
-                .load_aggregate(aggregate_id)
-                .await
-                .map_err(from_aggregate_error)?;
+            let loaded = self
+                .load_unless_keyed::<A>(aggregate_id, context.idempotency_key.as_deref())
+                .await?;
+            let Some(mut loaded) = loaded else {
+                // The key is in the log already: answer as the first request was answered.
+                if let Some(first) = self.earlier_result::<A>(context).await? {
+                    return Ok((first, CommandOutcome::Replayed, None));
+                }
+                // Unreachable unless the key's events were just found and are now gone.
+                return Err(CommandError::Internal(
+                    "the events of an idempotency key could not be read".into(),
+                ));
+            };
             let sink = EventSink::default();
             loaded
                 .aggregate
@@ -275,16 +304,18 @@ impl CommandBus {
                 .await
                 .map_err(CommandError::Domain)?;
             let events = sink.collect().await;
-            let after = loaded.aggregate.clone();
+            // The sink applied each event to the aggregate as the handler wrote it.
+            let after = loaded.aggregate;
             if events.is_empty() {
-                return Ok((after, CommandOutcome::Unchanged));
+                return Ok((after, CommandOutcome::Unchanged, None));
             }
-            match store.commit(events, loaded, metadata.clone()).await {
-                Ok(_) => {
+            let serialized = serialize::<A>(aggregate_id, loaded.sequence, &events, &metadata)?;
+            match self.group.append(&self.db, serialized).await {
+                Ok(position) => {
                     self.committed.notify_one();
-                    return Ok((after, CommandOutcome::Recorded));
+                    return Ok((after, CommandOutcome::Recorded, Some(position)));
                 }
-                Err(AggregateError::AggregateConflict) if attempt < self.conflict_retries => {
+                Err(AppendFailure::Conflict) if attempt < self.conflict_retries => {
                     attempt += 1;
                     if let Some(observer) = &self.observer {
                         observer.conflict_retried(command_name);
@@ -293,13 +324,82 @@ impl CommandBus {
                     let jitter = rand::random::<u64>() % (2 << attempt.min(6));
                     tokio::time::sleep(Duration::from_millis(jitter)).await;
                 }
-                Err(e) => return Err(from_aggregate_error(e)),
+                Err(AppendFailure::Conflict) => return Err(CommandError::Conflict),
+                Err(AppendFailure::Unavailable(e)) => return Err(CommandError::Unavailable(e)),
+                Err(AppendFailure::Internal(e)) => return Err(CommandError::Internal(e)),
             }
         }
     }
 }
 
+/// The events a command yielded, as the log stores them: each takes the sequence after the
+/// one before, starting after `loaded_at` (the sequence its aggregate was loaded at), and
+/// carries the command's metadata.
+fn serialize<A: Aggregate>(
+    aggregate_id: &str,
+    loaded_at: usize,
+    events: &[A::Event],
+    metadata: &HashMap<String, String>,
+) -> Result<Vec<SerializedEvent>, CommandError<A::Error>> {
+    events
+        .iter()
+        .zip(loaded_at + 1..)
+        .map(|(payload, sequence)| {
+            let envelope = EventEnvelope::<A> {
+                aggregate_id: aggregate_id.to_owned(),
+                sequence,
+                payload: payload.clone(),
+                metadata: metadata.clone(),
+            };
+            SerializedEvent::try_from(&envelope)
+                .map_err(|e| CommandError::Internal(format!("an event could not be written: {e}")))
+        })
+        .collect()
+}
+
 impl CommandBus {
+    /// The aggregate as recorded, with the sequence of its last event, unless `key` is in the
+    /// log already (`None`). One query: the aggregate's events, and whether an event carries
+    /// the key.
+    async fn load_unless_keyed<A>(
+        &self,
+        aggregate_id: &str,
+        key: Option<&str>,
+    ) -> Result<Option<crate::Loaded<A>>, CommandError<A::Error>>
+    where
+        A: Aggregate,
+    {
+        let (keyed, rows) = self
+            .db
+            .events_unless_keyed(A::TYPE, aggregate_id, key)
+            .await
+            .map_err(|e| {
+                if e.is_unavailable() {
+                    CommandError::Unavailable(e.to_string())
+                } else {
+                    CommandError::Internal(e.to_string())
+                }
+            })?;
+        if keyed {
+            return Ok(None);
+        }
+        let mut loaded = crate::Loaded {
+            aggregate: A::default(),
+            sequence: 0,
+        };
+        for (sequence, payload) in rows {
+            let event: A::Event = serde_json::from_value(payload).map_err(|e| {
+                CommandError::Internal(format!(
+                    "a stored event could not be read: {} {aggregate_id} #{sequence}: {e}",
+                    A::TYPE
+                ))
+            })?;
+            loaded.aggregate.apply(event);
+            loaded.sequence = usize::try_from(sequence).unwrap_or_default();
+        }
+        Ok(Some(loaded))
+    }
+
     /// When the request's idempotency key is in the log already: the aggregate as that request
     /// left it (the first result), or a refusal when the key was used for another request.
     pub(crate) async fn earlier_result<A>(
@@ -360,5 +460,73 @@ fn from_aggregate_error<E: std::error::Error>(err: AggregateError<E>) -> Command
             CommandError::Internal(format!("a stored event could not be read: {e}"))
         }
         AggregateError::UnexpectedError(e) => CommandError::Internal(e.to_string()),
+    }
+}
+
+impl Database {
+    /// Whether an event carries the idempotency key `key` (never, without one), and the
+    /// sequence and payload of every event of one aggregate, in order: one round trip.
+    async fn events_unless_keyed(
+        &self,
+        aggregate_type: &str,
+        aggregate_id: &str,
+        key: Option<&str>,
+    ) -> Result<(bool, Vec<(i64, serde_json::Value)>), crate::StoreError> {
+        use sqlx::Row;
+        let mut keyed = false;
+        let mut events = Vec::new();
+        match self {
+            Database::Postgres(pool) => {
+                let rows = sqlx::query(
+                    "SELECT k.keyed, e.sequence, e.payload \
+                     FROM (SELECT EXISTS (SELECT 1 FROM events \
+                                          WHERE metadata ->> 'idempotency_key' = $3) AS keyed) k \
+                     LEFT JOIN events e ON e.aggregate_type = $1 AND e.aggregate_id = $2 \
+                     ORDER BY e.sequence",
+                )
+                .bind(aggregate_type)
+                .bind(aggregate_id)
+                .bind(key)
+                .fetch_all(pool)
+                .await?;
+                for row in rows {
+                    keyed = row.try_get("keyed")?;
+                    if let Some(sequence) = row.try_get::<Option<i64>, _>("sequence")? {
+                        events.push((sequence, row.try_get("payload")?));
+                    }
+                }
+            }
+            Database::Sqlite(pool) => {
+                let rows = sqlx::query(
+                    "SELECT k.keyed, e.position, e.sequence, e.payload \
+                     FROM (SELECT EXISTS (SELECT 1 FROM events \
+                                          WHERE json_extract(metadata, '$.idempotency_key') = ?3) \
+                                   AS keyed) k \
+                     LEFT JOIN events e ON e.aggregate_type = ?1 AND e.aggregate_id = ?2 \
+                     ORDER BY e.sequence",
+                )
+                .bind(aggregate_type)
+                .bind(aggregate_id)
+                .bind(key)
+                .fetch_all(pool)
+                .await?;
+                for row in rows {
+                    keyed = row.try_get("keyed")?;
+                    if let Some(sequence) = row.try_get::<Option<i64>, _>("sequence")? {
+                        let payload: String = row.try_get("payload")?;
+                        let payload = serde_json::from_str(&payload).map_err(|e| {
+                            crate::StoreError::CorruptEvent {
+                                position: row.try_get("position").unwrap_or_default(),
+                                reason: format!(
+                                    "payload of {aggregate_type} {aggregate_id} #{sequence}: {e}"
+                                ),
+                            }
+                        })?;
+                        events.push((sequence, payload));
+                    }
+                }
+            }
+        }
+        Ok((keyed, events))
     }
 }

@@ -2,9 +2,10 @@
 //! SQLite (embedded default), with the command path onto it, a reader of the whole log in
 //! position order, the API's bearer tokens, and the stored snapshots of the read models.
 //!
-//! Writes go through cqrs-es's `PersistedEventStore` in plain event-store mode on
-//! `postgres-es` or `sqlite-es`; the database assigns each event its global `position` and
-//! `recorded_at` (see `migrations/`). Reads of the log bypass cqrs-es, which has no notion of
+//! Aggregates are loaded and decided as cqrs-es does it in plain event-store mode; their events
+//! are appended through the same tables and triggers as `postgres-es` and `sqlite-es` write,
+//! several commands a transaction when they come at once (`group_commit`, and the bulk path).
+//! The database assigns each event its global `position` and `recorded_at` (see `migrations/`). Reads of the log bypass cqrs-es, which has no notion of
 //! a global order.
 
 mod audit_trail;
@@ -12,6 +13,7 @@ mod bulk;
 mod commands;
 mod database;
 mod error;
+mod group_commit;
 mod log;
 mod lookup;
 mod repository;

@@ -28,7 +28,10 @@ use store::{
     BulkCommand, BulkFailure, BulkOutcome, CommandBus, CommandContext, CommandError,
     CommandObserver, CommandOutcome, Database, EventRepository, LogFilter, LoggedEvent,
 };
-use tests::{cli, fixtures, on_both_backends, Backend, LedgerProcess, TestDb, TestServer};
+use tests::{
+    cli, fixtures, ledger_checksum, on_both_backends, replay_checksum, Backend, LedgerProcess,
+    TestDb, TestServer,
+};
 use uuid::Uuid;
 
 fn context() -> CommandContext {
@@ -1347,24 +1350,6 @@ async fn concurrent_single_commands_under_the_bulk_s_keys_record_each_row_once(t
     other_db.close().await;
 }
 
-/// `alliance-ledger replay`: (events, checksum).
-fn replay_checksum(t: &TestDb) -> (i64, String) {
-    let out = cli(Some(t), &["replay"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8(out.stdout).expect("UTF-8");
-    let field = |name: &str| {
-        text.lines()
-            .find_map(|l| l.strip_prefix(&format!("{name}: ")))
-            .unwrap_or_else(|| panic!("replay prints {name}: {text}"))
-            .to_owned()
-    };
-    (field("events").parse().expect("a count"), field("checksum"))
-}
-
 async fn the_projector_and_the_notary_see_every_event_of_a_bulk(t: TestDb) {
     demo(&t).await;
     let server = TestServer::start(&t).await;
@@ -1379,28 +1364,15 @@ async fn the_projector_and_the_notary_see_every_event_of_a_bulk(t: TestDb) {
         .expect("recorded");
     let head = t.db.head().await.expect("head");
 
-    let ledger = || async {
-        let data = client
-            .query("{ ledger { position stateChecksum } }", json!({}))
-            .await
-            .expect_ok();
-        (
-            data["ledger"]["position"].as_i64().expect("position"),
-            data["ledger"]["stateChecksum"]
-                .as_str()
-                .expect("checksum")
-                .to_owned(),
-        )
-    };
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    let mut live = ledger().await;
+    let mut live = ledger_checksum(&client).await;
     while live.0 < head && tokio::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(50)).await;
-        live = ledger().await;
+        live = ledger_checksum(&client).await;
     }
     assert_eq!(
         live,
-        replay_checksum(&t),
+        replay_checksum(&t, None),
         "the live read models equal a replay of the log"
     );
 
@@ -1432,7 +1404,118 @@ async fn the_projector_and_the_notary_see_every_event_of_a_bulk(t: TestDb) {
     writer_db.close().await;
 }
 
+/// Commands decided at the same time share commits (group commit) in two processes at once:
+/// each gets its own outcome and the position of its own event, the loser of a race on one
+/// aggregate is decided again (and refused), and two requests under one idempotency key in one
+/// group record one effect.
+async fn commands_decided_together_commit_together_and_each_gets_its_own_outcome(t: TestDb) {
+    const DECISIONS: usize = 30;
+    let start = t.with_programme().await;
+    let other = t.reconnect().await;
+    let buses = [
+        CommandBus::new(t.db.clone()),
+        CommandBus::new(other.clone()),
+    ];
+    let ids: Vec<DecisionId> = (0..DECISIONS)
+        .map(|_| DecisionId::from_uuid(Uuid::new_v4()))
+        .collect();
+    let mut races = tokio::task::JoinSet::new();
+    for &id in &ids {
+        for (b, bus) in buses.iter().enumerate() {
+            let bus = bus.clone();
+            races.spawn(async move {
+                let title = format!("Voorstel uit proces {b}");
+                let result = bus
+                    .execute_at::<Decision>(
+                        &id.to_string(),
+                        propose(id, &title),
+                        "ProposeDecision",
+                        &bus.services(),
+                        &context(),
+                    )
+                    .await;
+                (id, title, result)
+            });
+        }
+    }
+    let mut keyed = tokio::task::JoinSet::new();
+    for attempt in 0..2 {
+        let bus = buses[0].clone();
+        keyed.spawn(async move {
+            // A client sending its request again: a new request under the same key.
+            let context = CommandContext {
+                request_id: format!("req-retry-{attempt}"),
+                ..keyed_context()
+            };
+            let id = DecisionId::from_uuid(Uuid::new_v4());
+            bus.execute_at::<Decision>(
+                &id.to_string(),
+                propose(id, "Eén verzoek"),
+                "ProposeDecision",
+                &bus.services(),
+                &context,
+            )
+            .await
+            .expect("recorded or answered from the first")
+        });
+    }
+    let mut keyed_answers = Vec::new();
+    while let Some(answer) = keyed.join_next().await {
+        keyed_answers.push(answer.expect("task"));
+    }
+    let mut winners: HashMap<DecisionId, (String, i64)> = HashMap::new();
+    while let Some(done) = races.join_next().await {
+        let (id, title, result) = done.expect("task");
+        match result {
+            Ok((decision, Some(position))) => {
+                assert!(
+                    decision.state().is_some(),
+                    "the answer is the proposed decision"
+                );
+                let earlier = winners.insert(id, (title, position));
+                assert!(earlier.is_none(), "{id} was proposed twice");
+            }
+            Ok((_, None)) => panic!("{id}: a proposal that recorded nothing and was not refused"),
+            Err(CommandError::Domain(_)) => {}
+            Err(e) => panic!("{id}: {e}"),
+        }
+    }
+
+    let log = whole_log(&t.db).await;
+    assert_well_ordered(&log);
+    assert_eq!(
+        log.len() as i64,
+        start + DECISIONS as i64 + 1,
+        "one proposal per decision and one for the key"
+    );
+    assert_eq!(winners.len(), DECISIONS, "every decision proposed once");
+    for (id, (title, position)) in &winners {
+        let event = &log[usize::try_from(*position - 1).expect("position")];
+        assert_eq!(event.aggregate_id, id.to_string(), "position {position}");
+        assert_eq!(event.event_type, "DecisionProposed");
+        assert!(
+            event.payload.to_string().contains(title.as_str()),
+            "the event at {position} is the winner's: {}",
+            event.payload
+        );
+    }
+    let recorded: Vec<_> = keyed_answers.iter().filter_map(|(_, p)| *p).collect();
+    assert_eq!(recorded.len(), 1, "one of the two requests recorded");
+    assert_eq!(
+        keyed_answers[0].0, keyed_answers[1].0,
+        "the second is answered with the first's result"
+    );
+    let with_key: Vec<_> = log
+        .iter()
+        .filter(|e| e.meta("idempotency_key") == Some("key-7"))
+        .collect();
+    assert_eq!(with_key.len(), 1);
+    assert_eq!(with_key[0].position, recorded[0]);
+    other.close().await;
+}
+
 on_both_backends!(
+    commands_decided_together_commit_together_and_each_gets_its_own_outcome,
     a_bulk_append_keeps_the_log_dense_in_command_order_with_every_event_s_metadata,
     a_bulk_of_many_commands_on_one_aggregate_appends_its_sequences_in_order,
     a_refused_command_stops_a_bulk_with_the_commands_before_it_recorded,

@@ -20,7 +20,7 @@ mod monitor;
 mod page;
 mod programme;
 mod resident_input;
-mod scalars;
+pub(crate) mod scalars;
 mod target;
 
 use async_graphql::{Context, MergedObject, Schema};
@@ -72,7 +72,17 @@ pub type LedgerSchema = Schema<Query, Mutation, live::LiveSubscription>;
 /// page's items counted once per 100, see [`limits::page_cost`]), aliases, directives per field,
 /// and introspection.
 pub fn build_schema(state: AppState) -> LedgerSchema {
-    let limits = state.limits.clone();
+    schema_builder(&state.limits, &state.metrics)
+        .data(state)
+        .finish()
+}
+
+/// The schema as [`build_schema`] builds it, with the same limits and extensions, before the
+/// shared state is added: what reads and validates a request without a database.
+pub fn schema_builder(
+    limits: &crate::Limits,
+    metrics: &crate::Metrics,
+) -> async_graphql::SchemaBuilder<Query, Mutation, live::LiveSubscription> {
     let builder = Schema::build(
         Query::default(),
         Mutation::default(),
@@ -81,18 +91,17 @@ pub fn build_schema(state: AppState) -> LedgerSchema {
     .limit_depth(limits.max_depth)
     .limit_complexity(limits.max_complexity)
     .limit_directives(limits::MAX_DIRECTIVES_PER_FIELD)
-    .extension(state.metrics.graphql_extension())
+    .extension(metrics.graphql_extension())
     .extension(limits::DocumentLimits {
         max_aliases: limits.max_aliases,
         introspection: limits.introspection,
     });
-    let builder = if limits.introspection {
+    if limits.introspection {
         builder
     } else {
         // Suggestions ("did you mean") would name fields the schema holds.
         builder.disable_introspection().disable_suggestions()
-    };
-    builder.data(state).finish()
+    }
 }
 
 /// The schema in GraphQL's schema definition language, as served; committed at
@@ -140,8 +149,8 @@ where
 {
     let app = state(ctx);
     let bus = &app.bus;
-    let after = bus
-        .execute::<A>(
+    let (after, position) = bus
+        .execute_at::<A>(
             aggregate_id,
             command,
             command_name,
@@ -150,7 +159,12 @@ where
         )
         .await
         .map_err(ApiError::from)?;
-    read_your_writes(app).await;
+    match position {
+        // What the command recorded, and so everything before it.
+        Some(position) => wait_for_read_models(app, position).await,
+        // Nothing new: what the earlier request with its key recorded, or what it read.
+        None => read_your_writes(app).await,
+    }
     Ok(after)
 }
 
@@ -158,12 +172,15 @@ where
 /// [`READ_YOUR_WRITES`]).
 pub(crate) async fn read_your_writes(app: &AppState) {
     match app.db.head().await {
-        Ok(head) => {
-            if !app.projection.wait_for(head, READ_YOUR_WRITES).await {
-                tracing::warn!(head, "the read models did not catch up in time");
-            }
-        }
+        Ok(head) => wait_for_read_models(app, head).await,
         Err(e) => tracing::warn!(error = %e, "cannot read the log head after a command"),
+    }
+}
+
+/// Returns once this server's read models include `position` (at most [`READ_YOUR_WRITES`]).
+async fn wait_for_read_models(app: &AppState, position: store::Position) {
+    if !app.projection.wait_for(position, READ_YOUR_WRITES).await {
+        tracing::warn!(position, "the read models did not catch up in time");
     }
 }
 
