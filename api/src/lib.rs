@@ -17,7 +17,8 @@ pub use auth::Auth;
 pub use error::ApiError;
 pub use http::{router, serve, serve_on, Limits, ServeError};
 pub use metrics::{Metrics, MetricsToken};
-pub use schema::{build_schema, sdl, LedgerSchema};
+pub use schema::scalars::{Date, Decimal, Money, Period};
+pub use schema::{build_schema, schema_builder, sdl, LedgerSchema};
 pub use throttle::SignInLimit;
 
 use std::sync::Arc;

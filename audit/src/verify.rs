@@ -133,17 +133,17 @@ impl LogVerifier {
     /// Takes the next event, with the leaf hash the ledger recorded for it (if any). Returns
     /// the event's leaf hash as computed now.
     pub fn push(&mut self, event: &LeafEvent<'_>, recorded_leaf: Option<Hash>) -> Hash {
-        let expected = self.previous + 1;
-        if event.position > expected {
-            self.findings.push(Finding::Missing {
+        // No position follows the largest one: an event after it is out of order.
+        match self.previous.checked_add(1) {
+            Some(expected) if event.position == expected => {}
+            Some(expected) if event.position > expected => self.findings.push(Finding::Missing {
                 position: expected,
                 next: event.position,
-            });
-        } else if event.position < expected {
-            self.findings.push(Finding::OutOfOrder {
+            }),
+            _ => self.findings.push(Finding::OutOfOrder {
                 position: event.position,
                 previous: self.previous,
-            });
+            }),
         }
         self.previous = self.previous.max(event.position);
         let leaf = event.leaf_hash();
@@ -383,5 +383,49 @@ mod tests {
             Some(&Finding::CheckpointMismatch { from: 1, to: 4 })
         );
         assert_eq!(report.verified_size, None);
+    }
+
+    /// Found by fuzzing (`fuzz/`, target `proof_verify`): an export whose positions jump to the
+    /// largest one and go on made the verifier overflow computing the next position.
+    #[test]
+    fn an_event_after_the_largest_position_is_out_of_order_not_an_overflow() {
+        let metadata = json!({});
+        let rows = [1, i64::MAX, i64::MAX, 2].map(|position| Row {
+            position,
+            payload: json!({ "n": position }),
+        });
+        let mut verifier = LogVerifier::new();
+        for row in &rows {
+            let event = LeafEvent {
+                recorded_at: DateTime::<Utc>::from_timestamp(1_700_000_000, 0).expect("time"),
+                ..leaf(&rows[0], &metadata)
+            };
+            verifier.push(
+                &LeafEvent {
+                    position: row.position,
+                    payload: &row.payload,
+                    ..event
+                },
+                None,
+            );
+        }
+        let report = verifier.finish(&[]);
+        assert_eq!(
+            report.findings,
+            vec![
+                Finding::Missing {
+                    position: 2,
+                    next: i64::MAX
+                },
+                Finding::OutOfOrder {
+                    position: 2,
+                    previous: i64::MAX
+                },
+                Finding::OutOfOrder {
+                    position: i64::MAX,
+                    previous: i64::MAX
+                },
+            ]
+        );
     }
 }
