@@ -21,9 +21,11 @@
 //! import`, whose writing step and plain-INSERT baseline move here), W4 reads (`asOf` and by-id
 //! queries over HTTP against a static axum handler answering as many bytes), W5 projection lag
 //! (writes at half of W1's peak), W6 footprint (memory and start-up, with and without a
-//! snapshot). Peers (message-db, Emmett, Python eventsourcing, PostGraphile) add a store to a
-//! workload's tables, installed from npm and PyPI by a script under `bench/peers/`.
+//! snapshot). With `--peers`, [`peers`] adds the peer event stores (message-db, Emmett, Python
+//! eventsourcing; installed from npm and PyPI by `bench/peers/install.sh`) to W1's and W3's
+//! tables; PostGraphile for W4 is still to come.
 
+mod peers;
 mod report;
 mod server;
 mod w1;
@@ -87,6 +89,13 @@ struct Args {
     /// Also write the results as JSON to this file.
     #[arg(long)]
     output: Option<PathBuf>,
+    /// Also run the peer event stores (message-db, Emmett, eventsourcing) on W1 and W3,
+    /// installed by bench/peers/install.sh (needs node, npm, python3 and psql).
+    #[arg(long)]
+    peers: bool,
+    /// Where bench/peers/install.sh installs the peers [default: target/bench-peers].
+    #[arg(long, requires = "peers")]
+    peers_dir: Option<PathBuf>,
 }
 
 /// A count with optional `_` or `,` separators: `1_000_000`.
@@ -127,13 +136,21 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let shape = workload::Shape::for_events(events, args.seed)?;
     let runs = usize::from(args.runs);
 
+    let peers = if args.peers {
+        Some(peers::Peers::start(&args.database_url, args.peers_dir.as_deref()).await?)
+    } else {
+        None
+    };
     let fresh = FreshDatabase::create(&args.database_url).await?;
     eprintln!("database {}", fresh.name);
-    let result = measure(&args, &fresh, shape, runs, seconds).await;
+    let result = measure(&args, &fresh, shape, runs, seconds, peers.as_ref()).await;
     if args.keep_database {
         eprintln!("kept the database {}", fresh.name);
     } else {
         fresh.drop_now().await?;
+    }
+    if let Some(peers) = peers {
+        peers.drop_now().await?;
     }
     let report = result?;
     print!("{}", report.text());
@@ -151,6 +168,7 @@ async fn measure(
     shape: workload::Shape,
     runs: usize,
     seconds: f64,
+    peers: Option<&peers::Peers>,
 ) -> anyhow::Result<Report> {
     let mut environment = server::environment(&fresh.pool).await?;
     eprintln!("generating: {}", shape.describe());
@@ -165,7 +183,7 @@ async fn measure(
     // W3 runs first, on the log as generated; it gives the reference checksum W1 checks the
     // server against.
     let reference = if wants(Workload::W3) {
-        let (report, reference) = w3::run(fresh, &recorded, runs).await?;
+        let (report, reference) = w3::run(fresh, &recorded, runs, peers).await?;
         workloads.push(report);
         reference
     } else {
@@ -177,7 +195,7 @@ async fn measure(
             duration: Duration::from_secs_f64(seconds),
             runs,
         };
-        workloads.push(w1::run(fresh, &recorded, &reference, &options).await?);
+        workloads.push(w1::run(fresh, &recorded, &reference, &options, peers).await?);
     }
     environment.load_after = server::load();
     Ok(Report {

@@ -497,9 +497,11 @@ pub async fn run(
     recorded: &Recorded,
     reference: &str,
     options: &Options,
+    peers: Option<&crate::peers::Peers>,
 ) -> anyhow::Result<WorkloadReport> {
     let (served, stopper) = serve(fresh).await?;
-    let result = run_served(fresh, &Arc::new(served), recorded, reference, options).await;
+    let served = Arc::new(served);
+    let result = run_served(fresh, &served, recorded, reference, options, peers).await;
     let _ = stopper.stop.send(());
     let stopped = stopper.task.await;
     let report = result?;
@@ -513,8 +515,22 @@ async fn run_served(
     recorded: &Recorded,
     reference: &str,
     options: &Options,
+    peers: Option<&crate::peers::Peers>,
 ) -> anyhow::Result<WorkloadReport> {
     let (template, mut checks) = prepare(fresh, served, recorded, reference).await?;
+    let mut peers = match peers {
+        Some(peers) => {
+            let (payload, metadata) = template.row(&extra(&recorded.shape, 0)?, 0)?;
+            let event = json!({
+                "event_type": template.event_type,
+                "event_version": template.event_version,
+                "payload": payload,
+                "metadata": metadata,
+            });
+            Some(peers.w1(event, &options.concurrency, recorded.head).await?)
+        }
+        None => None,
+    };
     let shared = Arc::new(Shared {
         shape: recorded.shape,
         next: AtomicUsize::new(1),
@@ -566,6 +582,11 @@ async fn run_served(
                 );
                 results[ci][si].push(measured);
             }
+            if let Some(peers) = &mut peers {
+                peers
+                    .run(run, ci, clients, options.duration, &fresh.pool)
+                    .await?;
+            }
         }
     }
     baseline_pool.close().await;
@@ -589,7 +610,7 @@ async fn run_served(
             series.push(Series::new(store.name(), "p99 ms", p99));
             rates.push(rate);
         }
-        tables.push(Table {
+        let mut table = Table {
             title: format!(
                 "concurrency {clients}, {:.0} s a run",
                 options.duration.as_secs_f64()
@@ -600,7 +621,11 @@ async fn run_served(
                 Ratio::of("ours / locked INSERT", &rates[0], &rates[2]),
                 Ratio::of("locked / plain INSERT", &rates[2], &rates[1]),
             ],
-        });
+        };
+        if let Some(peers) = &peers {
+            peers.extend(ci, &mut table, &rates[0]);
+        }
+        tables.push(table);
     }
     checks.push("every mutation answered 200 without errors, with the key and value sent".into());
     checks.push(
@@ -612,7 +637,7 @@ async fn run_served(
         "every baseline INSERT inserted one row; the table grew by exactly the INSERTs counted"
             .into(),
     );
-    Ok(WorkloadReport {
+    let mut report = WorkloadReport {
         id: "W1",
         name: "commands",
         method: format!(
@@ -627,5 +652,9 @@ async fn run_served(
         ),
         tables,
         checks,
-    })
+    };
+    if let Some(peers) = &peers {
+        peers.finish(&mut report.method, &mut report.checks);
+    }
+    Ok(report)
 }

@@ -212,6 +212,7 @@ pub async fn run(
     fresh: &FreshDatabase,
     recorded: &Recorded,
     runs: usize,
+    peers: Option<&crate::peers::Peers>,
 ) -> anyhow::Result<(WorkloadReport, String)> {
     let started = Instant::now();
     let (position, reference) = reference_checksum(&fresh.pool).await?;
@@ -229,6 +230,10 @@ pub async fn run(
     let mut ours = Vec::new();
     let mut checksums = Vec::new();
     let mut plain = Vec::new();
+    let mut peers = match peers {
+        Some(peers) => Some(peers.w3(&fresh.pool, head).await?),
+        None => None,
+    };
     for run in 0..runs {
         for turn in 0..2 {
             checkpoint(&fresh.pool).await?;
@@ -254,6 +259,9 @@ pub async fn run(
                 plain.push(time);
             }
         }
+        if let Some(peers) = &mut peers {
+            peers.run(run, &fresh.pool).await?;
+        }
     }
     let rate = |times: &[Duration]| -> Vec<f64> {
         times.iter().map(|t| events / t.as_secs_f64()).collect()
@@ -262,7 +270,7 @@ pub async fn run(
         |times: &[Duration]| -> Vec<f64> { times.iter().map(Duration::as_secs_f64).collect() };
     let ours_rate = rate(&ours);
     let plain_rate = rate(&plain);
-    let table = Table {
+    let mut table = Table {
         title: format!("replay of {head} events"),
         series: vec![
             Series::new("ours: replay", "events/s", ours_rate.clone()),
@@ -274,35 +282,42 @@ pub async fn run(
         ratios: vec![Ratio::of("ours / plain SELECT", &ours_rate, &plain_rate)],
     };
     let shape = &recorded.shape;
-    Ok((
-        WorkloadReport {
-            id: "W3",
-            name: "replay",
-            method: format!(
-                "Rebuild every read model from the log (projections::replay, as `alliance-ledger \
+    let mut report = WorkloadReport {
+        id: "W3",
+        name: "replay",
+        method: format!(
+            "Rebuild every read model from the log (projections::replay, as `alliance-ledger \
                  replay`: {BATCH} events a query, decoded and folded into LedgerState; the \
                  checksum timed apart) against reading the same rows with a plain SELECT of the \
                  same columns in position order, {BATCH} a query, decoded into serde_json::Value \
                  and plain Rust types."
-            ),
-            tables: vec![table],
-            checks: vec![
-                format!("every replay folded exactly the log's head, {head} events"),
-                format!(
-                    "every replay's checksum equals the reference fold's (from the baseline \
+        ),
+        tables: Vec::new(),
+        checks: vec![
+            format!("every replay folded exactly the log's head, {head} events"),
+            format!(
+                "every replay's checksum equals the reference fold's (from the baseline \
                      reader's rows): {reference}"
-                ),
-                format!(
-                    "every replay holds {} programmes, alliances and funds, {} decisions, {} \
+            ),
+            format!(
+                "every replay holds {} programmes, alliances and funds, {} decisions, {} \
                      targets and {} measurements, as recorded",
-                    shape.programmes,
-                    shape.programmes * 7,
-                    shape.programmes * shape.indicators,
-                    shape.measurements
-                ),
-                format!("every baseline read returned positions 1 to {head} once each"),
-            ],
-        },
-        reference,
-    ))
+                shape.programmes,
+                shape.programmes * 7,
+                shape.programmes * shape.indicators,
+                shape.measurements
+            ),
+            format!("every baseline read returned positions 1 to {head} once each"),
+        ],
+    };
+    if let Some(peers) = &peers {
+        peers.finish(
+            &mut table,
+            &ours_rate,
+            &mut report.method,
+            &mut report.checks,
+        );
+    }
+    report.tables.push(table);
+    Ok((report, reference))
 }
