@@ -195,7 +195,19 @@ impl Table {
 
     /// Reads one sheet of an Excel workbook: `sheet`, or the first. Numbers, dates and
     /// booleans keep their type; the sheet's first non-blank row is the header.
+    ///
+    /// A workbook the reader cannot make sense of is [`FileError::Workbook`], also when the
+    /// spreadsheet library gives up by panicking (a hostile cell reference overflows its
+    /// arithmetic where overflow checks are on): the file is refused, nothing else happens.
     pub fn read_xlsx(bytes: &[u8], sheet: Option<&str>) -> Result<Self, FileError> {
+        std::panic::catch_unwind(|| Self::read_xlsx_unguarded(bytes, sheet)).unwrap_or_else(|_| {
+            Err(FileError::Workbook(
+                "the file is damaged or not a workbook the import reads".into(),
+            ))
+        })
+    }
+
+    fn read_xlsx_unguarded(bytes: &[u8], sheet: Option<&str>) -> Result<Self, FileError> {
         let mut workbook: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes))
             .map_err(|e: calamine::XlsxError| FileError::Workbook(e.to_string()))?;
         let names = workbook.sheet_names();
@@ -429,6 +441,17 @@ pub(crate) fn date_of(cell: &Cell) -> Option<NaiveDate> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_workbook_with_a_cell_reference_beyond_any_column_is_refused_not_a_crash() {
+        // A workbook whose cell reference overflows the spreadsheet library's column
+        // arithmetic (found by the `import_xlsx` fuzz target).
+        let bytes = include_bytes!("../tests/data/cell-reference-overflow.xlsx");
+        match Table::read_xlsx(bytes, None) {
+            Err(FileError::Workbook(_)) | Ok(_) => {}
+            Err(other) => panic!("refused for another reason: {other}"),
+        }
+    }
 
     #[test]
     fn the_header_line_picks_the_delimiter() {
