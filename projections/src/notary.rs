@@ -104,6 +104,11 @@ pub struct Notary {
 
 const PAGE: u32 = 1000;
 
+/// How long the notary lets new events gather after the read models moved before it records
+/// their leaves: under a stream of commits it writes one transaction of leaves this often
+/// instead of one behind every commit, so its own flushes do not compete with the commands'.
+const GATHER: Duration = Duration::from_millis(50);
+
 impl Notary {
     /// Loads the recorded leaf hashes into a tree and checks the newest stored checkpoint
     /// against it (with the signer's public half, when there is a signer).
@@ -251,7 +256,14 @@ impl Notary {
             }
             let next = self.trail.read().await.tree.size() as Position + 1;
             tokio::select! {
-                _ = projection.wait_for(next, Duration::from_secs(1)) => {}
+                moved = projection.wait_for(next, Duration::from_secs(1)) => {
+                    if moved {
+                        tokio::select! {
+                            _ = tokio::time::sleep(GATHER) => {}
+                            _ = &mut stop => break,
+                        }
+                    }
+                }
                 _ = &mut stop => break,
             }
         }

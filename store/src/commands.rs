@@ -139,6 +139,8 @@ pub struct CommandBus {
     pub(crate) observer: Option<Arc<dyn CommandObserver>>,
     /// Commands per transaction of a bulk ([`CommandBus::execute_bulk`]).
     pub(crate) bulk_batch: usize,
+    /// The programmes and alliances the rules read, kept between commands.
+    pub(crate) kept: Arc<crate::lookup::KeptAggregates>,
 }
 
 /// One turn at a time per aggregate within this process: commands on the same aggregate wait
@@ -177,6 +179,7 @@ impl CommandBus {
             group: Arc::new(GroupCommit::default()),
             observer: None,
             bulk_batch: crate::bulk::DEFAULT_BULK_BATCH,
+            kept: Arc::default(),
         }
     }
 
@@ -371,7 +374,7 @@ impl CommandBus {
     {
         let (keyed, rows) = self
             .db
-            .events_unless_keyed(A::TYPE, aggregate_id, key)
+            .events_unless_keyed(A::TYPE, aggregate_id, key, 0)
             .await
             .map_err(|e| {
                 if e.is_unavailable() {
@@ -465,12 +468,14 @@ fn from_aggregate_error<E: std::error::Error>(err: AggregateError<E>) -> Command
 
 impl Database {
     /// Whether an event carries the idempotency key `key` (never, without one), and the
-    /// sequence and payload of every event of one aggregate, in order: one round trip.
-    async fn events_unless_keyed(
+    /// sequence and payload of every event of one aggregate after sequence `after`, in order:
+    /// one round trip.
+    pub(crate) async fn events_unless_keyed(
         &self,
         aggregate_type: &str,
         aggregate_id: &str,
         key: Option<&str>,
+        after: i64,
     ) -> Result<(bool, Vec<(i64, serde_json::Value)>), crate::StoreError> {
         use sqlx::Row;
         let mut keyed = false;
@@ -482,11 +487,13 @@ impl Database {
                      FROM (SELECT EXISTS (SELECT 1 FROM events \
                                           WHERE metadata ->> 'idempotency_key' = $3) AS keyed) k \
                      LEFT JOIN events e ON e.aggregate_type = $1 AND e.aggregate_id = $2 \
+                                        AND e.sequence > $4 \
                      ORDER BY e.sequence",
                 )
                 .bind(aggregate_type)
                 .bind(aggregate_id)
                 .bind(key)
+                .bind(after)
                 .fetch_all(pool)
                 .await?;
                 for row in rows {
@@ -503,11 +510,13 @@ impl Database {
                                           WHERE json_extract(metadata, '$.idempotency_key') = ?3) \
                                    AS keyed) k \
                      LEFT JOIN events e ON e.aggregate_type = ?1 AND e.aggregate_id = ?2 \
+                                        AND e.sequence > ?4 \
                      ORDER BY e.sequence",
                 )
                 .bind(aggregate_type)
                 .bind(aggregate_id)
                 .bind(key)
+                .bind(after)
                 .fetch_all(pool)
                 .await?;
                 for row in rows {

@@ -2,6 +2,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
+use cqrs_es::Aggregate;
 use domain::alliance::Alliance;
 use domain::decision::Decision;
 use domain::ids::{DecisionId, ProgrammeId};
@@ -10,11 +11,43 @@ use domain::reference::{LedgerServices, Lookup, LookupError};
 
 use crate::{CommandBus, CommandError};
 
-/// The domain's [`Lookup`] on the event log: each read loads the aggregate from its events, so
-/// a rule is checked against what is recorded, never against a read model that may lag.
+/// The domain's [`Lookup`] on the event log: every read asks the log for the aggregate's
+/// events, so a rule is checked against what is recorded, never against a read model that may
+/// lag. Programmes and alliances, which every command on a programme reads and which have many
+/// events, are kept in memory ([`KeptAggregates`]) and each read fetches only the events after
+/// the ones kept: still one query, as fresh as loading them whole, without replaying them.
 #[derive(Debug, Clone)]
 pub struct StoreLookup {
     bus: CommandBus,
+}
+
+/// One aggregate as last read, with the sequence of its last event and a view of it shared
+/// between readers.
+#[derive(Debug)]
+struct Kept<A, V> {
+    aggregate: A,
+    view: V,
+    sequence: i64,
+}
+
+type KeptMap<A, V> = Mutex<HashMap<String, Arc<Kept<A, V>>>>;
+
+/// The programmes and alliances a bus's rules have read, each as of its latest event seen.
+/// Bounded by the number of programmes: aggregates that do not exist are not kept.
+#[derive(Debug, Default)]
+pub(crate) struct KeptAggregates {
+    programmes: KeptMap<Programme, Option<Arc<ProgrammeState>>>,
+    alliances: KeptMap<Alliance, ()>,
+}
+
+fn lookup_error<E: std::error::Error>(error: CommandError<E>) -> LookupError {
+    match error {
+        CommandError::Domain(e) => LookupError(e.to_string()),
+        CommandError::Conflict | CommandError::IdempotencyKeyReused => {
+            LookupError("unexpected refusal while reading".into())
+        }
+        CommandError::Unavailable(detail) | CommandError::Internal(detail) => LookupError(detail),
+    }
 }
 
 impl StoreLookup {
@@ -24,28 +57,93 @@ impl StoreLookup {
 
     async fn load<A>(&self, id: &str) -> Result<A, LookupError>
     where
-        A: cqrs_es::Aggregate,
+        A: Aggregate,
     {
-        self.bus.load::<A>(id).await.map_err(|e| match e {
-            CommandError::Domain(e) => LookupError(e.to_string()),
-            CommandError::Conflict | CommandError::IdempotencyKeyReused => {
-                LookupError("unexpected refusal while reading".into())
+        self.bus.load::<A>(id).await.map_err(lookup_error)
+    }
+
+    /// The aggregate as the log holds it now: the kept one brought up to date with the events
+    /// after it (one query), kept again when it moved on.
+    async fn fresh<A, V>(
+        &self,
+        kept: &KeptMap<A, V>,
+        id: &str,
+        view: fn(&A) -> V,
+    ) -> Result<Arc<Kept<A, V>>, LookupError>
+    where
+        A: Aggregate + Clone,
+    {
+        let before = kept
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .get(id)
+            .cloned();
+        let after = before.as_ref().map_or(0, |k| k.sequence);
+        let (_, rows) = self
+            .bus
+            .db
+            .events_unless_keyed(A::TYPE, id, None, after)
+            .await
+            .map_err(|e| LookupError(e.to_string()))?;
+        let (mut aggregate, mut sequence) = match (&before, rows.is_empty()) {
+            (Some(before), true) => return Ok(before.clone()),
+            (Some(before), false) => (before.aggregate.clone(), before.sequence),
+            (None, _) => (A::default(), 0),
+        };
+        for (at, payload) in rows {
+            let event: A::Event = serde_json::from_value(payload).map_err(|e| {
+                LookupError(format!(
+                    "a stored event could not be read: {} {id} #{at}: {e}",
+                    A::TYPE
+                ))
+            })?;
+            aggregate.apply(event);
+            sequence = at;
+        }
+        let fresh = Arc::new(Kept {
+            view: view(&aggregate),
+            aggregate,
+            sequence,
+        });
+        if sequence > 0 {
+            let mut kept = kept.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            // Another reader may have kept a later state meanwhile.
+            if kept.get(id).is_none_or(|k| k.sequence < sequence) {
+                kept.insert(id.to_owned(), fresh.clone());
             }
-            CommandError::Unavailable(detail) | CommandError::Internal(detail) => {
-                LookupError(detail)
-            }
+        }
+        Ok(fresh)
+    }
+
+    async fn fresh_programme(
+        &self,
+        id: &ProgrammeId,
+    ) -> Result<Arc<Kept<Programme, Option<Arc<ProgrammeState>>>>, LookupError> {
+        self.fresh(&self.bus.kept.programmes, id.as_str(), |p| {
+            p.state().cloned().map(Arc::new)
         })
+        .await
     }
 }
 
 #[async_trait]
 impl Lookup for StoreLookup {
     async fn programme(&self, id: &ProgrammeId) -> Result<Programme, LookupError> {
-        self.load(id.as_str()).await
+        Ok(self.fresh_programme(id).await?.aggregate.clone())
+    }
+
+    async fn programme_state(
+        &self,
+        id: &ProgrammeId,
+    ) -> Result<Option<Arc<ProgrammeState>>, LookupError> {
+        Ok(self.fresh_programme(id).await?.view.clone())
     }
 
     async fn alliance(&self, programme: &ProgrammeId) -> Result<Alliance, LookupError> {
-        self.load(programme.as_str()).await
+        let kept = self
+            .fresh(&self.bus.kept.alliances, programme.as_str(), |_| ())
+            .await?;
+        Ok(kept.aggregate.clone())
     }
 
     async fn decision(&self, id: DecisionId) -> Result<Decision, LookupError> {
@@ -114,11 +212,7 @@ impl Lookup for CachedLookup {
         &self,
         id: &ProgrammeId,
     ) -> Result<Option<Arc<ProgrammeState>>, LookupError> {
-        let load = async {
-            let programme = self.programme(id).await?;
-            Ok(programme.state().cloned().map(Arc::new))
-        };
-        cached(&self.programme_states, id, load).await
+        cached(&self.programme_states, id, self.store.programme_state(id)).await
     }
 
     async fn alliance(&self, programme: &ProgrammeId) -> Result<Alliance, LookupError> {

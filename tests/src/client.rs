@@ -68,17 +68,17 @@ impl GraphqlClient {
 
     /// Posts a query with variables to `/graphql`.
     pub async fn query(&self, query: &str, variables: Value) -> GraphqlReply {
-        let mut request = self
-            .http
-            .post(format!("{}/graphql", self.base))
-            .json(&json!({ "query": query, "variables": variables }));
-        if let Some(token) = &self.token {
-            request = request.bearer_auth(token);
-        }
-        let response = request.send().await.expect("the ledger answers over HTTP");
-        let status = response.status().as_u16();
-        let body = response.json().await.expect("a JSON body");
-        GraphqlReply { status, body }
+        let reply = self
+            .try_query(query, variables)
+            .await
+            .expect("the ledger answers over HTTP");
+        assert!(
+            !reply.body.is_string(),
+            "a JSON body (HTTP {}): {}",
+            reply.status,
+            reply.body
+        );
+        reply
     }
 
     /// [`query`](Self::query), giving back a failure to send or to read the answer (refused,

@@ -1514,7 +1514,88 @@ async fn commands_decided_together_commit_together_and_each_gets_its_own_outcome
     other.close().await;
 }
 
+/// A rule reads the programme as the log holds it when the command is decided, also when
+/// another process changed it since this process last read it: a measurement of a buurt the
+/// programme does not have is refused, and accepted once another server added the buurt.
+async fn rules_read_what_another_process_recorded_since(t: TestDb) {
+    demo(&t).await;
+    let here = CommandBus::new(t.db.clone());
+    let elsewhere = CommandBus::new(t.reconnect().await);
+    let programme = here
+        .load::<Programme>("dordt-west")
+        .await
+        .expect("load the programme");
+    let state = programme.state().expect("the demo programme");
+    let indicator = state.indicators_in_order()[0].key.clone();
+    let wijk = state
+        .areas_in_order()
+        .into_iter()
+        .find(|a| a.kind == domain::programme::AreaKind::Wijk)
+        .expect("a wijk")
+        .id
+        .clone();
+    let buurt = AreaId::parse("nieuwe-buurt").expect("slug");
+    let key = MeasurementKey {
+        programme_id: state.id.clone(),
+        indicator,
+        area: buurt.clone(),
+        period: domain::period::Period::Year(2024),
+    };
+    let record = || {
+        MeasurementCommand::Record(RecordMeasurement {
+            key: key.clone(),
+            value: Decimal::new(42, 1),
+            source: "CBS Kerncijfers wijken en buurten".into(),
+            published_on: NaiveDate::from_ymd_opt(2025, 5, 15).expect("a date"),
+            illustrative: false,
+        })
+    };
+    let first = here
+        .execute::<Measurement>(
+            &key.aggregate_id(),
+            record(),
+            "RecordMeasurement",
+            &here.services(),
+            &context(),
+        )
+        .await;
+    assert!(
+        matches!(&first, Err(CommandError::Domain(e)) if e.to_string().contains("nieuwe-buurt")),
+        "a buurt the programme does not have is refused: {first:?}"
+    );
+
+    elsewhere
+        .execute::<Programme>(
+            "dordt-west",
+            domain::programme::ProgrammeCommand::AddArea(domain::programme::AddArea {
+                area_id: buurt.clone(),
+                name: "Nieuwe buurt".into(),
+                kind: domain::programme::AreaKind::Buurt,
+                parent: Some(wijk),
+                cbs_code: None,
+            }),
+            "AddArea",
+            &elsewhere.services(),
+            &context(),
+        )
+        .await
+        .expect("the other process adds the buurt");
+
+    let measured = here
+        .execute::<Measurement>(
+            &key.aggregate_id(),
+            record(),
+            "RecordMeasurement",
+            &here.services(),
+            &context(),
+        )
+        .await
+        .expect("the buurt is known now");
+    assert_eq!(measured.state().map(|m| m.value), Some(Decimal::new(42, 1)));
+}
+
 on_both_backends!(
+    rules_read_what_another_process_recorded_since,
     commands_decided_together_commit_together_and_each_gets_its_own_outcome,
     a_bulk_append_keeps_the_log_dense_in_command_order_with_every_event_s_metadata,
     a_bulk_of_many_commands_on_one_aggregate_appends_its_sequences_in_order,
