@@ -258,7 +258,7 @@ impl<'a> Index<'a> {
             .and_then(|p| p.state())
             .ok_or_else(|| MonitorError::UnknownProgramme(programme_id.clone()))?;
         let mut series: BTreeMap<_, BTreeMap<_, Vec<Observation>>> = BTreeMap::new();
-        for record in state.all_measurements(at) {
+        for record in state.measurements_of(programme_id, None, None, at) {
             let Some(m) = record.state.state() else {
                 continue;
             };

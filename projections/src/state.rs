@@ -289,6 +289,36 @@ reads! {
 }
 
 impl LedgerState {
+    /// The measurements of one programme, of one of its indicators (`indicator`), or of one
+    /// indicator in one area (`indicator` and `area`) that existed at `at`, in id order. A
+    /// measurement's id starts with `programme/indicator/area/` and slugs hold no `/`, so this
+    /// is a range of the index, not a walk over every measurement of the ledger (an area
+    /// without an indicator narrows nothing here).
+    pub fn measurements_of(
+        &self,
+        programme: &ProgrammeId,
+        indicator: Option<&domain::ids::IndicatorKey>,
+        area: Option<&domain::ids::AreaId>,
+        at: Position,
+    ) -> impl Iterator<Item = Record<'_, Measurement>> {
+        let prefix = match (indicator, area) {
+            (Some(indicator), Some(area)) => format!("{programme}/{indicator}/{area}/"),
+            (Some(indicator), None) => format!("{programme}/{indicator}/"),
+            (None, _) => format!("{programme}/"),
+        };
+        self.measurements
+            .range(prefix.clone()..)
+            .take_while(move |(id, _)| id.starts_with(&prefix))
+            .filter_map(move |(id, v)| {
+                v.at(at).map(|state| Record {
+                    aggregate_id: id,
+                    state,
+                })
+            })
+    }
+}
+
+impl LedgerState {
     /// Every version of a target, with the position that made it: its change history.
     pub fn target_history(&self, id: &str) -> Vec<(Position, &Target)> {
         self.targets

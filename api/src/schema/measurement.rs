@@ -307,7 +307,7 @@ impl MeasurementQuery {
         let models = state(ctx).projection.read().await;
         let at = position_of(&models, known_at);
         let mut found: Vec<(Order<'_>, &str)> = models
-            .all_measurements(at)
+            .measurements_of(&programme, indicator.as_ref(), area.as_ref(), at)
             .filter_map(|r| {
                 let m = r.state.state()?;
                 (m.key.programme_id == programme).then(|| (order(&m.key), r.aggregate_id))

@@ -738,3 +738,71 @@ fn an_unknown_programme_area_or_indicator_is_an_error() {
         Err(MonitorError::UnknownIndicator { .. })
     ));
 }
+
+#[test]
+fn the_measurements_of_a_programme_indicator_and_area_are_exactly_theirs() {
+    let mut log = Log::dordt_west();
+    log.measure(OVERGEWICHT, CRABBEHOF, "2023", "20");
+    log.measure(OVERGEWICHT, DORDRECHT, "2023", "15");
+    log.measure(SPORTERS, CRABBEHOF, "2023", "40");
+    // Another programme whose slug starts with this one's, measuring the same.
+    let other = ProgrammeId::parse("dordt-west-oost").expect("slug");
+    log.push::<Measurement>(
+        &format!("{other}/{OVERGEWICHT}/{CRABBEHOF}/2023"),
+        MeasurementEvent::MeasurementRecorded {
+            programme_id: other,
+            indicator: indicator(OVERGEWICHT),
+            area: area(CRABBEHOF),
+            period: period("2023"),
+            value: d("30"),
+            source: "RIVM".into(),
+            published_on: NaiveDate::from_ymd_opt(2025, 1, 1).expect("date"),
+            illustrative: false,
+        },
+    );
+    let earlier = log.measure(OVERGEWICHT, CRABBEHOF, "2024", "19") - 1;
+    let state = log.state();
+    let ids = |i: Option<&str>, a: Option<&str>, at: Position| -> Vec<String> {
+        state
+            .measurements_of(
+                &programme_id(),
+                i.map(indicator).as_ref(),
+                a.map(area).as_ref(),
+                at,
+            )
+            .map(|r| r.aggregate_id.to_owned())
+            .collect()
+    };
+    let all = |at: Position| -> Vec<String> {
+        state
+            .all_measurements(at)
+            .filter(|r| r.state.state().expect("recorded").key.programme_id == programme_id())
+            .map(|r| r.aggregate_id.to_owned())
+            .collect()
+    };
+    let now = state.position();
+    assert_eq!(ids(None, None, now), all(now));
+    assert_eq!(ids(None, None, now).len(), 4, "{:?}", ids(None, None, now));
+    assert_eq!(
+        ids(Some(OVERGEWICHT), None, now),
+        [
+            "dordt-west/ernstig-overgewicht/crabbehof/2023",
+            "dordt-west/ernstig-overgewicht/crabbehof/2024",
+            "dordt-west/ernstig-overgewicht/dordrecht/2023",
+        ]
+    );
+    assert_eq!(
+        ids(Some(OVERGEWICHT), Some(CRABBEHOF), now),
+        [
+            "dordt-west/ernstig-overgewicht/crabbehof/2023",
+            "dordt-west/ernstig-overgewicht/crabbehof/2024",
+        ]
+    );
+    assert_eq!(
+        ids(Some(OVERGEWICHT), Some(CRABBEHOF), earlier),
+        ["dordt-west/ernstig-overgewicht/crabbehof/2023"],
+        "as the ledger stood before the 2024 measurement"
+    );
+    assert_eq!(ids(None, None, earlier), all(earlier));
+    assert!(ids(Some("geluk"), None, now).is_empty());
+}
