@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Installs the peer event stores the benchmark runs beside the ledger, from the public
-# registries, at the versions pinned here (package.json and package-lock.json for npm,
-# requirements.txt for PyPI), into DIR (default: target/bench-peers of the workspace):
-#   DIR/node   npm packages (message-db, Emmett, pg) and the Node drivers
+# Installs the peers the benchmark runs beside the ledger (the event stores of W1 and W3,
+# PostGraphile for W4), from the public registries, at the versions pinned here (package.json
+# and package-lock.json for npm, requirements.txt for PyPI), into DIR (default:
+# target/bench-peers of the workspace):
+#   DIR/node   npm packages (message-db, Emmett, PostGraphile, pg) and the Node drivers
 #   DIR/venv   a Python venv with eventsourcing and psycopg
 # Idempotent: an installation that matches the pinned versions is kept. Prints the versions
 # installed, one "package version" a line, after a line "versions:".
@@ -50,7 +51,8 @@ fi
 
 echo "versions:"
 echo "node $(node --version)"
-for package in @eventide/message-db @event-driven-io/emmett @event-driven-io/emmett-postgresql pg; do
+for package in @eventide/message-db @event-driven-io/emmett @event-driven-io/emmett-postgresql \
+  postgraphile graphql pg; do
   version="$(node -p "require('$dir/node/node_modules/$package/package.json').version")"
   echo "$package $version"
 done

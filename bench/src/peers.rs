@@ -251,11 +251,17 @@ impl Peers {
         Ok(())
     }
 
-    fn version(&self, package: &str) -> Option<String> {
+    /// The version install.sh printed for `package`.
+    pub fn version(&self, package: &str) -> Option<String> {
         self.versions
             .iter()
             .find(|(p, _)| p == package)
             .map(|(_, v)| v.clone())
+    }
+
+    /// The folder of the npm packages and the Node drivers (W4 starts PostGraphile from it).
+    pub fn node_dir(&self) -> PathBuf {
+        self.dir.join("node")
     }
 
     /// Drops the peers' databases and the payload files.

@@ -29,7 +29,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, ensure, Context as _};
-use domain::measurement::MeasurementEvent;
+use domain::measurement::{MeasurementEvent, RecordMeasurement};
 use projections::snapshot::SnapshotPolicy;
 use projections::Projection;
 use rust_decimal::Decimal;
@@ -50,7 +50,7 @@ const LEDGER_CONNECTIONS: u32 = 16;
 /// The advisory lock that serialises the locked baseline.
 const LOCK_KEY: i64 = 0x6c65_6467_6572;
 
-const MUTATION: &str = "mutation($input: RecordMeasurementInput!) { \
+pub(crate) const MUTATION: &str = "mutation($input: RecordMeasurementInput!) { \
                         recordMeasurement(input: $input) { key value } }";
 
 /// How W1 runs.
@@ -81,16 +81,17 @@ impl Store {
     }
 }
 
-/// The `i`-th extra measurement: its aggregate id, the GraphQL input, and the event a ledger
-/// records for it.
-struct Extra {
-    aggregate_id: String,
-    value: Decimal,
-    input: Value,
+/// The `i`-th extra measurement: its aggregate id, the GraphQL input, the command behind it
+/// and the event a ledger records for it.
+pub(crate) struct Extra {
+    pub(crate) aggregate_id: String,
+    pub(crate) value: Decimal,
+    pub(crate) input: Value,
+    pub(crate) command: RecordMeasurement,
     event: MeasurementEvent,
 }
 
-fn extra(shape: &Shape, i: usize) -> anyhow::Result<Extra> {
+pub(crate) fn extra(shape: &Shape, i: usize) -> anyhow::Result<Extra> {
     let (n, indicator, source, area, period) = workload::extra_measurement(shape, i)?;
     let value = Decimal::new(i64::try_from(i.wrapping_mul(7_919) % 100_000)?, 1);
     let command = workload::measurement(n, &indicator, source, &area, period, value);
@@ -107,7 +108,7 @@ fn extra(shape: &Shape, i: usize) -> anyhow::Result<Extra> {
         "idempotencyKey": format!("bench/w1/{aggregate_id}"),
     });
     let event = MeasurementEvent::MeasurementRecorded {
-        programme_id: command.key.programme_id,
+        programme_id: command.key.programme_id.clone(),
         indicator,
         area,
         period,
@@ -120,29 +121,36 @@ fn extra(shape: &Shape, i: usize) -> anyhow::Result<Extra> {
         aggregate_id,
         value,
         input,
+        command,
         event,
     })
 }
 
 /// The served API and what the checks need of it.
-struct Served {
-    url: String,
-    token: String,
+pub(crate) struct Served {
+    pub(crate) url: String,
+    pub(crate) token: String,
     projection: Projection,
     /// The log, to count what a run appended.
     db: store::Database,
-    http: reqwest::Client,
+    pub(crate) http: reqwest::Client,
 }
 
-/// Stops the served API and waits for it and its projector.
-struct Stopper {
-    stop: oneshot::Sender<()>,
-    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+/// Stops a served API (and waits for it and its projector) or another server of the benchmark.
+pub(crate) struct Stopper {
+    pub(crate) stop: oneshot::Sender<()>,
+    pub(crate) task: tokio::task::JoinHandle<anyhow::Result<()>>,
 }
 
-async fn serve(fresh: &FreshDatabase) -> anyhow::Result<(Served, Stopper)> {
-    let (state, projector) =
+/// The API served in this process on a port of 127.0.0.1 (snapshots off), with a secretary's
+/// token; anonymous readers may read what the alliance publishes when `public_read`.
+pub(crate) async fn serve(
+    fresh: &FreshDatabase,
+    public_read: bool,
+) -> anyhow::Result<(Served, Stopper)> {
+    let (mut state, projector) =
         api::AppState::start_with(fresh.db.clone(), SnapshotPolicy::disabled()).await?;
+    state.public_read = public_read;
     let projection = state.projection.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
@@ -180,7 +188,11 @@ async fn serve(fresh: &FreshDatabase) -> anyhow::Result<(Served, Stopper)> {
 }
 
 /// Posts a GraphQL document; the reply's `data` after checking status and errors.
-async fn graphql(served: &Served, query: &str, variables: Value) -> anyhow::Result<Value> {
+pub(crate) async fn graphql(
+    served: &Served,
+    query: &str,
+    variables: Value,
+) -> anyhow::Result<Value> {
     let reply = served
         .http
         .post(&served.url)
@@ -190,26 +202,33 @@ async fn graphql(served: &Served, query: &str, variables: Value) -> anyhow::Resu
         .await?;
     let status = reply.status();
     let body: Value = reply.json().await?;
-    ensure!(status.is_success(), "W1: HTTP {status}: {body}");
+    ensure!(
+        status.is_success(),
+        "the API answered HTTP {status}: {body}"
+    );
     if let Some(errors) = body.get("errors") {
-        bail!("W1: GraphQL errors: {errors}");
+        bail!("the API answered GraphQL errors: {errors}");
     }
     body.get("data")
         .cloned()
-        .context("W1: a reply without data")
+        .context("the API answered without data")
 }
 
 /// Sends one mutation and checks its reply.
 async fn record(served: &Served, extra: &Extra) -> anyhow::Result<()> {
     let data = graphql(served, MUTATION, json!({ "input": extra.input })).await?;
-    let got = &data["recordMeasurement"];
+    check_measurement(&data["recordMeasurement"], extra)
+}
+
+/// Checks a measurement the API answered (`{ key value }`): the key and value sent.
+pub(crate) fn check_measurement(got: &Value, extra: &Extra) -> anyhow::Result<()> {
     // The API answers a decimal in its shortest form ("0.0" is "0").
     let value = got["value"]
         .as_str()
         .and_then(|v| v.parse::<Decimal>().ok());
     ensure!(
         got["key"] == extra.aggregate_id.as_str() && value == Some(extra.value),
-        "W1: recordMeasurement answered {got} for {} = {}",
+        "the API answered the measurement {got} for {} = {}",
         extra.aggregate_id,
         extra.value
     );
@@ -238,15 +257,15 @@ impl Template {
 }
 
 /// One measurement of one store at one concurrency.
-struct Measured {
-    count: usize,
-    elapsed: Duration,
+pub(crate) struct Measured {
+    pub(crate) count: usize,
+    pub(crate) elapsed: Duration,
     /// Latencies in milliseconds, sorted.
-    latencies: Vec<f64>,
+    pub(crate) latencies: Vec<f64>,
 }
 
 impl Measured {
-    fn throughput(&self) -> f64 {
+    pub(crate) fn throughput(&self) -> f64 {
         self.count as f64 / self.elapsed.as_secs_f64()
     }
 }
@@ -499,7 +518,7 @@ pub async fn run(
     options: &Options,
     peers: Option<&crate::peers::Peers>,
 ) -> anyhow::Result<WorkloadReport> {
-    let (served, stopper) = serve(fresh).await?;
+    let (served, stopper) = serve(fresh, false).await?;
     let served = Arc::new(served);
     let result = run_served(fresh, &served, recorded, reference, options, peers).await;
     let _ = stopper.stop.send(());

@@ -177,7 +177,7 @@ async fn replay_once(
 }
 
 /// One baseline read with its checks; its time.
-async fn baseline_once(pool: &PgPool, head: i64) -> anyhow::Result<Duration> {
+pub(crate) async fn baseline_once(pool: &PgPool, head: i64) -> anyhow::Result<Duration> {
     let started = Instant::now();
     let mut count = 0_i64;
     let mut positions = 0_i128;
