@@ -326,7 +326,7 @@ pub(crate) async fn authenticate(
     else {
         return Ok(Auth::Invalid);
     };
-    Ok(match state.db.authenticate(token).await? {
+    Ok(match state.tokens.authenticate(&state.db, token).await? {
         Some(principal) => Auth::Principal(principal),
         None => Auth::Invalid,
     })

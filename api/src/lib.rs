@@ -11,6 +11,7 @@ mod metrics;
 mod pages;
 mod schema;
 mod throttle;
+mod token_lookups;
 mod websocket;
 
 pub use auth::Auth;
@@ -20,6 +21,7 @@ pub use metrics::{Metrics, MetricsToken};
 pub use schema::scalars::{Date, Decimal, Money, Period};
 pub use schema::{build_schema, schema_builder, sdl, LedgerSchema};
 pub use throttle::SignInLimit;
+pub use token_lookups::TokenLookups;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -54,6 +56,9 @@ pub struct AppState {
     /// The public key that verifies this server's checkpoints (`<name>+<id>+<key>`), when it
     /// signs; the audit page shows it.
     pub public_key: Option<String>,
+    /// Bearer tokens looked up for requests: those arriving together with one token share the
+    /// next lookup of it (`token_lookups.rs`; no cache, a revocation holds at once).
+    pub tokens: TokenLookups,
 }
 
 /// How this server keeps the audit trail: the key it signs checkpoints with (none: it hashes
@@ -200,6 +205,7 @@ impl AppState {
                 metrics_token: None,
                 audit: trail,
                 public_key,
+                tokens: TokenLookups::default(),
             },
             ProjectorTask {
                 stop,

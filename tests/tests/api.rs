@@ -435,7 +435,80 @@ async fn an_auditor_reads_the_log_by_actor_and_time_page_by_page(t: TestDb) {
     server.stop().await;
 }
 
+/// A token revoked while its client keeps many requests in flight is refused for every request
+/// sent after the revocation returned, and served for every request answered before it began:
+/// requests that share a token's lookup never share one that started before they arrived.
+async fn a_token_revoked_under_load_is_refused_from_that_moment(t: TestDb) {
+    const CLIENTS: usize = 16;
+    t.with_programme().await;
+    let server = TestServer::start(&t).await;
+    let secret = t.token("Druk", Role::Secretary, None).await;
+    let id =
+        t.db.list_tokens()
+            .await
+            .expect("list")
+            .into_iter()
+            .find(|i| i.actor == "Druk")
+            .expect("the token")
+            .id;
+    let started = std::time::Instant::now();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut clients = tokio::task::JoinSet::new();
+    for _ in 0..CLIENTS {
+        let client = server.client().with_token(&secret);
+        let stop = stop.clone();
+        clients.spawn(async move {
+            // (sent, answered, refused) for each request.
+            let mut seen = Vec::new();
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let sent = started.elapsed();
+                let reply = client.query("{ ledger { position } }", json!({})).await;
+                let answered = started.elapsed();
+                // After ten refusals the client's sign-ins are limited: refused unread.
+                let refused = match reply.error_codes().as_slice() {
+                    [] => false,
+                    [code] if code == "UNAUTHENTICATED" || code == "RATE_LIMITED" => true,
+                    other => panic!("an answer, UNAUTHENTICATED or RATE_LIMITED, got {other:?}"),
+                };
+                seen.push((sent, answered, refused));
+            }
+            seen
+        });
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let revoking = started.elapsed();
+    t.db.revoke_token(id).await.expect("revoke");
+    let revoked = started.elapsed();
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut before = 0;
+    let mut after = 0;
+    while let Some(seen) = clients.join_next().await {
+        for (sent, answered, refused) in seen.expect("client") {
+            if sent >= revoked {
+                assert!(
+                    refused,
+                    "a request sent {sent:?} after the revocation at {revoked:?} was served"
+                );
+                after += 1;
+            } else if answered <= revoking {
+                assert!(
+                    !refused,
+                    "a request answered at {answered:?} before the revocation began was refused"
+                );
+                before += 1;
+            }
+        }
+    }
+    assert!(
+        before >= CLIENTS && after >= CLIENTS,
+        "{before} requests before, {after} after"
+    );
+    server.stop().await;
+}
+
 on_both_backends!(
+    a_token_revoked_under_load_is_refused_from_that_moment,
     an_auditor_reads_the_log_by_actor_and_time_page_by_page,
     queries_beyond_the_limits_are_refused_clearly,
     a_secretary_records_and_an_auditor_sees_who_did,

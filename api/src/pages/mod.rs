@@ -204,14 +204,15 @@ impl FromRequestParts<Pages> for Ctx {
         }
         if let Some(id) = jar.get(SESSION_COOKIE).map(|c| c.value().to_owned()) {
             if let Some(view) = pages.sessions.get(&id) {
-                match pages.shared.state.db.authenticate(&view.token).await {
+                let state = &pages.shared.state;
+                match state.tokens.authenticate(&state.db, &view.token).await {
                     Ok(Some(principal)) => {
                         ctx.auth = Auth::Principal(principal);
                         ctx.session = Some(view);
                     }
                     Ok(None) => pages.sessions.close(&id),
                     Err(e) => {
-                        tracing::warn!(error = %e, "cannot check a page session's token");
+                        tracing::warn!(error = ?e, "cannot check a page session's token");
                         let t = ctx.t();
                         return Err(ctx.error_page(
                             StatusCode::SERVICE_UNAVAILABLE,
@@ -812,7 +813,8 @@ async fn sign_in(
         return page;
     }
     let token = form.token.trim();
-    let principal = match ctx.state().db.authenticate(token).await {
+    let state = ctx.state();
+    let principal = match state.tokens.authenticate(&state.db, token).await {
         Ok(Some(principal)) => principal,
         Ok(None) => {
             ctx.pages.shared.sign_ins.failed(client);
@@ -824,7 +826,7 @@ async fn sign_in(
             );
         }
         Err(e) => {
-            tracing::warn!(error = %e, "cannot check a token at sign-in");
+            tracing::warn!(error = ?e, "cannot check a token at sign-in");
             return PageError::Unavailable.respond(&ctx);
         }
     };
