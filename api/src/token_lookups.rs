@@ -80,8 +80,19 @@ impl TokenLookups {
                 std::mem::take(next)
             };
             let looked = db.authenticate(&secret).await.map_err(ApiError::from);
+            let failed = looked.is_err();
             for answer in round {
                 let _ = answer.send(looked.clone());
+            }
+            if failed {
+                // A refusal grants nothing, so those who arrived while this lookup failed get
+                // its answer too (UNAVAILABLE when the database does not answer) instead of
+                // waiting for one more lookup of a database that just did not answer.
+                let arrived = self.slots().remove(&secret).unwrap_or_default();
+                for answer in arrived {
+                    let _ = answer.send(looked.clone());
+                }
+                break;
             }
         }
         entry.done = true;
