@@ -64,6 +64,19 @@ impl FreshDatabase {
         })
     }
 
+    /// A secretary's token for the benchmark's requests (its secret).
+    pub async fn secretary_token(&self) -> anyhow::Result<String> {
+        Ok(self
+            .db
+            .create_token(
+                "Benchmark",
+                store::Role::Secretary,
+                Some("Programmabureau (benchmark)"),
+            )
+            .await?
+            .secret)
+    }
+
     /// Closes every pool and drops the database.
     pub async fn drop_now(self) -> anyhow::Result<()> {
         self.db.close().await;

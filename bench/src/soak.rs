@@ -28,7 +28,6 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, ensure, Context as _};
 use serde::Serialize;
 use serde_json::{json, Value};
-use store::Role;
 use tokio::task::JoinSet;
 
 use crate::ledger::{memory, LedgerBinary};
@@ -330,15 +329,7 @@ pub async fn run(
     );
     ensure!(options.minutes > 0, "--minutes takes at least 1");
     let binary = LedgerBinary::locate(options.binary.as_deref())?;
-    let token = fresh
-        .db
-        .create_token(
-            "Benchmark",
-            Role::Secretary,
-            Some("Programmabureau (benchmark)"),
-        )
-        .await?
-        .secret;
+    let token = fresh.secretary_token().await?;
     eprintln!(
         "soak: starting {} ({}; it folds the log first)",
         binary.path.display(),

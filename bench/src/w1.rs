@@ -36,7 +36,6 @@ use rust_decimal::Decimal;
 use serde_json::{json, Value};
 use sqlx::postgres::PgPoolOptions;
 use sqlx::PgPool;
-use store::Role;
 use tokio::sync::oneshot;
 use tokio::task::JoinSet;
 
@@ -163,15 +162,7 @@ pub(crate) async fn serve(
         projector.stop().await;
         served.context("serving the API")
     });
-    let token = fresh
-        .db
-        .create_token(
-            "Benchmark",
-            Role::Secretary,
-            Some("Programmabureau (benchmark)"),
-        )
-        .await?
-        .secret;
+    let token = fresh.secretary_token().await?;
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(256)
         .build()?;

@@ -395,31 +395,23 @@ pub async fn run(
         for turn in 0..3 {
             checkpoint(pool).await?;
             match (run + turn) % 3 {
-                0 => {
-                    let s = start_once(&cx, Start::Folding).await?;
+                which @ (0 | 1) => {
+                    let (start, label, into) = if which == 0 {
+                        (Start::Folding, "without a snapshot", &mut folding)
+                    } else {
+                        (Start::FromSnapshot, "from a snapshot", &mut restoring)
+                    };
+                    let s = start_once(&cx, start).await?;
                     eprintln!(
-                        "W6 run {}: without a snapshot {:.2} s (read models {:.2} s), RSS {:.0} \
-                         MiB, peak {:.0} MiB",
+                        "W6 run {}: {label} {:.2} s (read models {:.2} s), RSS {:.0} MiB, \
+                         peak {:.0} MiB",
                         run + 1,
                         s.startup.as_secs_f64(),
                         s.ready.as_secs_f64(),
                         s.rss_mib,
                         s.hwm_mib
                     );
-                    folding.push(s);
-                }
-                1 => {
-                    let s = start_once(&cx, Start::FromSnapshot).await?;
-                    eprintln!(
-                        "W6 run {}: from a snapshot {:.2} s (read models {:.2} s), RSS {:.0} \
-                         MiB, peak {:.0} MiB",
-                        run + 1,
-                        s.startup.as_secs_f64(),
-                        s.ready.as_secs_f64(),
-                        s.rss_mib,
-                        s.hwm_mib
-                    );
-                    restoring.push(s);
+                    into.push(s);
                 }
                 _ => {
                     let time = w3::baseline_once(pool, head).await?;
