@@ -9,13 +9,14 @@ use domain::ids::{DecisionId, ProgrammeId};
 use domain::programme::{Programme, ProgrammeState};
 use domain::reference::{LedgerServices, Lookup, LookupError};
 
-use crate::{CommandBus, CommandError};
+use crate::{CommandBus, CommandError, Database, SharedReads};
 
 /// The domain's [`Lookup`] on the event log: every read asks the log for the aggregate's
 /// events, so a rule is checked against what is recorded, never against a read model that may
 /// lag. Programmes and alliances, which every command on a programme reads and which have many
 /// events, are kept in memory ([`KeptAggregates`]) and each read fetches only the events after
-/// the ones kept: still one query, as fresh as loading them whole, without replaying them.
+/// the ones kept: still one query, as fresh as loading them whole, without replaying them, and
+/// shared by the rules that ask for the same programme while a read of it is under way.
 #[derive(Debug, Clone)]
 pub struct StoreLookup {
     bus: CommandBus,
@@ -32,12 +33,42 @@ struct Kept<A, V> {
 
 type KeptMap<A, V> = Mutex<HashMap<String, Arc<Kept<A, V>>>>;
 
+/// What a read of a kept aggregate answers.
+type Fresh<A, V> = Result<Arc<Kept<A, V>>, LookupError>;
+
+/// The aggregates of one type as last read, and the reads of them under way: rules checked at
+/// the same time against one programme share the next read of it ([`SharedReads`]), which
+/// began after each of them asked.
+#[derive(Debug)]
+struct KeptKind<A, V> {
+    kept: KeptMap<A, V>,
+    reads: SharedReads<String, Fresh<A, V>>,
+}
+
+impl<A, V> Default for KeptKind<A, V> {
+    fn default() -> Self {
+        Self {
+            kept: Mutex::default(),
+            // A failed read also answers those who arrived during it.
+            reads: SharedReads::new(Result::is_err),
+        }
+    }
+}
+
 /// The programmes and alliances a bus's rules have read, each as of its latest event seen.
 /// Bounded by the number of programmes: aggregates that do not exist are not kept.
 #[derive(Debug, Default)]
 pub(crate) struct KeptAggregates {
-    programmes: KeptMap<Programme, Option<Arc<ProgrammeState>>>,
-    alliances: KeptMap<Alliance, ()>,
+    programmes: KeptKind<Programme, Option<Arc<ProgrammeState>>>,
+    alliances: KeptKind<Alliance, ()>,
+}
+
+fn programmes(kept: &KeptAggregates) -> &KeptKind<Programme, Option<Arc<ProgrammeState>>> {
+    &kept.programmes
+}
+
+fn alliances(kept: &KeptAggregates) -> &KeptKind<Alliance, ()> {
+    &kept.alliances
 }
 
 fn lookup_error<E: std::error::Error>(error: CommandError<E>) -> LookupError {
@@ -62,68 +93,94 @@ impl StoreLookup {
         self.bus.load::<A>(id).await.map_err(lookup_error)
     }
 
-    /// The aggregate as the log holds it now: the kept one brought up to date with the events
-    /// after it (one query), kept again when it moved on.
+    /// The aggregate as the log holds it after this call began: the kept one brought up to
+    /// date with the events after it, by a read of its own or one shared with the callers
+    /// that asked while another read of it was under way.
     async fn fresh<A, V>(
         &self,
-        kept: &KeptMap<A, V>,
+        kind: fn(&KeptAggregates) -> &KeptKind<A, V>,
         id: &str,
         view: fn(&A) -> V,
-    ) -> Result<Arc<Kept<A, V>>, LookupError>
+    ) -> Fresh<A, V>
     where
-        A: Aggregate + Clone,
+        A: Aggregate + Clone + 'static,
+        V: Send + Sync + 'static,
     {
-        let before = kept
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .get(id)
-            .cloned();
-        let after = before.as_ref().map_or(0, |k| k.sequence);
-        let (_, rows) = self
-            .bus
-            .db
-            .events_unless_keyed(A::TYPE, id, None, after)
+        let kept = self.bus.kept.clone();
+        let db = self.bus.db.clone();
+        kind(&self.bus.kept)
+            .reads
+            .read(
+                id.to_owned(),
+                move |id| {
+                    let (kept, db) = (kept.clone(), db.clone());
+                    async move { read_fresh(&db, &kind(&kept).kept, &id, view).await }
+                },
+                || Err(LookupError("the read of the ledger stopped halfway".into())),
+            )
             .await
-            .map_err(|e| LookupError(e.to_string()))?;
-        let (mut aggregate, mut sequence) = match (&before, rows.is_empty()) {
-            (Some(before), true) => return Ok(before.clone()),
-            (Some(before), false) => (before.aggregate.clone(), before.sequence),
-            (None, _) => (A::default(), 0),
-        };
-        for (at, payload) in rows {
-            let event: A::Event = serde_json::from_value(payload).map_err(|e| {
-                LookupError(format!(
-                    "a stored event could not be read: {} {id} #{at}: {e}",
-                    A::TYPE
-                ))
-            })?;
-            aggregate.apply(event);
-            sequence = at;
-        }
-        let fresh = Arc::new(Kept {
-            view: view(&aggregate),
-            aggregate,
-            sequence,
-        });
-        if sequence > 0 {
-            let mut kept = kept.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            // Another reader may have kept a later state meanwhile.
-            if kept.get(id).is_none_or(|k| k.sequence < sequence) {
-                kept.insert(id.to_owned(), fresh.clone());
-            }
-        }
-        Ok(fresh)
     }
 
     async fn fresh_programme(
         &self,
         id: &ProgrammeId,
     ) -> Result<Arc<Kept<Programme, Option<Arc<ProgrammeState>>>>, LookupError> {
-        self.fresh(&self.bus.kept.programmes, id.as_str(), |p| {
+        self.fresh(programmes, id.as_str(), |p| {
             p.state().cloned().map(Arc::new)
         })
         .await
     }
+}
+
+/// The kept aggregate brought up to date with the events after it (one query), kept again when
+/// it moved on.
+async fn read_fresh<A, V>(
+    db: &Database,
+    kept: &KeptMap<A, V>,
+    id: &str,
+    view: fn(&A) -> V,
+) -> Fresh<A, V>
+where
+    A: Aggregate + Clone,
+{
+    let before = kept
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .get(id)
+        .cloned();
+    let after = before.as_ref().map_or(0, |k| k.sequence);
+    let (_, rows) = db
+        .events_unless_keyed(A::TYPE, id, None, after)
+        .await
+        .map_err(|e| LookupError(e.to_string()))?;
+    let (mut aggregate, mut sequence) = match (&before, rows.is_empty()) {
+        (Some(before), true) => return Ok(before.clone()),
+        (Some(before), false) => (before.aggregate.clone(), before.sequence),
+        (None, _) => (A::default(), 0),
+    };
+    for (at, payload) in rows {
+        let event: A::Event = serde_json::from_value(payload).map_err(|e| {
+            LookupError(format!(
+                "a stored event could not be read: {} {id} #{at}: {e}",
+                A::TYPE
+            ))
+        })?;
+        aggregate.apply(event);
+        sequence = at;
+    }
+    let fresh = Arc::new(Kept {
+        view: view(&aggregate),
+        aggregate,
+        sequence,
+    });
+    if sequence > 0 {
+        let mut kept = kept.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        // Another reader may have kept a later state meanwhile.
+        if kept.get(id).is_none_or(|k| k.sequence < sequence) {
+            kept.insert(id.to_owned(), fresh.clone());
+        }
+    }
+    Ok(fresh)
 }
 
 #[async_trait]
@@ -140,9 +197,7 @@ impl Lookup for StoreLookup {
     }
 
     async fn alliance(&self, programme: &ProgrammeId) -> Result<Alliance, LookupError> {
-        let kept = self
-            .fresh(&self.bus.kept.alliances, programme.as_str(), |_| ())
-            .await?;
+        let kept = self.fresh(alliances, programme.as_str(), |_| ()).await?;
         Ok(kept.aggregate.clone())
     }
 
