@@ -54,7 +54,7 @@ fn payload<E: serde::de::DeserializeOwned>(logged: &LoggedEvent) -> Result<E, De
             version: logged.event_version.clone(),
         });
     }
-    serde_json::from_value(logged.payload.clone()).map_err(|e| DecodeError::Payload {
+    E::deserialize(&logged.payload).map_err(|e| DecodeError::Payload {
         position: logged.position,
         event_type: logged.event_type.clone(),
         reason: e.to_string(),

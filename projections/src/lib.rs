@@ -16,6 +16,7 @@ mod feed;
 pub mod monitor;
 pub mod notary;
 mod projector;
+mod read_ahead;
 mod replay;
 pub mod snapshot;
 mod state;

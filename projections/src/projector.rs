@@ -4,10 +4,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use store::{Backend, Database, LogFilter, Position, StoreError};
+use store::{Backend, Database, Position, StoreError};
 use tokio::sync::{broadcast, watch, Notify, RwLock};
 
 use crate::feed::{AppliedEvent, EventFeed, ANNOUNCED};
+use crate::read_ahead::ReadAhead;
 use crate::state::FoldError;
 use crate::LedgerState;
 
@@ -120,19 +121,18 @@ impl Projector {
     /// Reads and folds every event after the current position. Returns how many it folded.
     pub async fn catch_up(&self) -> Result<u64, ProjectorError> {
         let mut folded = 0;
-        loop {
-            let after = self.state.read().await.position();
-            let batch = self
-                .db
-                .read_log(after, BATCH, &LogFilter::default())
-                .await?;
-            if batch.is_empty() {
-                return Ok(folded);
-            }
+        let after = self.state.read().await.position();
+        // Only this projector folds into the state, so the pages read ahead from `after`
+        // continue exactly where the state stands. The reader stops after a short page: that
+        // read reached the head, and a later commit wakes the projector again (the bus's
+        // signal or PostgreSQL's notification stays pending).
+        let mut pages = ReadAhead::start(self.db.clone(), after, None, BATCH);
+        while let Some(page) = pages.next().await {
+            let page = page?;
             let mut state = self.state.write().await;
-            for event in &batch {
+            for (event, decoded) in page.events.iter().zip(page.decoded) {
                 // Each event is folded whole or not at all; the position moves with it.
-                state.apply(event)?;
+                state.apply_decoded(event, decoded)?;
                 folded += 1;
             }
             let reached = state.position();
@@ -142,18 +142,14 @@ impl Projector {
             // check reads the new position, so it misses none of these events.
             if self.announce.receiver_count() > 0 {
                 let state = self.state.read().await;
-                for event in &batch {
+                for event in &page.events {
                     let _ = self
                         .announce
                         .send(Arc::new(AppliedEvent::new(event, &state)));
                 }
             }
-            // A short batch reached the head as the read saw it; a later commit wakes the
-            // projector again (the bus's signal or PostgreSQL's notification stays pending).
-            if batch.len() < BATCH as usize {
-                return Ok(folded);
-            }
         }
+        Ok(folded)
     }
 
     /// Follows the log until `shutdown` resolves. Store errors (a database outage) are logged

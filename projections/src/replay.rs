@@ -1,9 +1,10 @@
 //! Rebuilding every read model from an empty state.
 
 use chrono::{DateTime, Utc};
-use store::{Database, LogFilter, Position};
+use store::{Database, Position};
 
 use crate::projector::ProjectorError;
+use crate::read_ahead::ReadAhead;
 use crate::LedgerState;
 
 /// Where a replay stops.
@@ -38,7 +39,7 @@ impl std::str::FromStr for Until {
 }
 
 /// Folds the log into an empty state up to `until`, calling `progress(position, head)` after
-/// each batch.
+/// each batch. The next batch is read and decoded while one is folded ([`ReadAhead`]).
 pub async fn replay(
     db: &Database,
     until: Until,
@@ -51,24 +52,16 @@ pub async fn replay(
         _ => head,
     };
     let mut state = LedgerState::default();
-    while state.position() < end {
-        let batch = db
-            .read_log(state.position(), BATCH, &LogFilter::default())
-            .await?;
-        if batch.is_empty() {
-            break;
-        }
-        for event in &batch {
-            if event.position > end {
-                break;
-            }
+    let mut pages = ReadAhead::start(db.clone(), 0, Some(end), BATCH);
+    while let Some(page) = pages.next().await {
+        for (event, decoded) in page?.entries() {
             if let Until::Time(t) = until {
                 if event.recorded_at > t {
                     progress(state.position(), head);
                     return Ok(state);
                 }
             }
-            state.apply(event)?;
+            state.apply_decoded(&event, decoded)?;
         }
         progress(state.position(), head);
     }

@@ -119,6 +119,16 @@ impl LedgerState {
     /// Folds the next event of the log in. The event must be the one right after the last one
     /// folded; on any error nothing changes.
     pub fn apply(&mut self, logged: &LoggedEvent) -> Result<(), FoldError> {
+        self.apply_decoded(logged, LedgerEvent::decode(logged))
+    }
+
+    /// [`apply`](Self::apply) with the event already decoded (`LedgerEvent::decode` of
+    /// `logged`), e.g. on another core while the event before was folded.
+    pub(crate) fn apply_decoded(
+        &mut self,
+        logged: &LoggedEvent,
+        decoded: Result<LedgerEvent, DecodeError>,
+    ) -> Result<(), FoldError> {
         let expected = self.position + 1;
         if logged.position != expected {
             return Err(FoldError::OutOfOrder {
@@ -126,7 +136,7 @@ impl LedgerState {
                 found: logged.position,
             });
         }
-        let event = LedgerEvent::decode(logged)?;
+        let event = decoded?;
         let stamp = Stamp {
             recorded_at: logged.recorded_at,
             actor: self.name(logged.meta(metadata::ACTOR).unwrap_or("")),
