@@ -50,6 +50,11 @@ use clap::{Parser, ValueEnum};
 use crate::report::Report;
 use crate::server::FreshDatabase;
 
+// The allocator of the ledger's own binary, so that W1, W3, W4 and W5, which run the ledger's
+// parts in this process, measure them as `alliance-ledger` runs them.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// A workload of the benchmark.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Workload {
