@@ -19,6 +19,7 @@ use tower_http::timeout::TimeoutLayer;
 use tracing::Instrument;
 
 use crate::auth::RequestId;
+use crate::documents::Documents;
 use crate::metrics::{route_label, Metrics};
 use crate::schema::{build_schema, LedgerSchema};
 use crate::throttle::{Client, FailedSignIns, SignInLimit};
@@ -74,23 +75,49 @@ impl Default for Limits {
     }
 }
 
+/// What every route shares, behind one `Arc`: a request clones a pointer, not the state.
 #[derive(Clone)]
-pub(crate) struct Shared {
+pub(crate) struct Shared(Arc<SharedParts>);
+
+pub(crate) struct SharedParts {
     pub(crate) state: AppState,
     pub(crate) schema: LedgerSchema,
     /// Failed sign-ins per client, on `/graphql` and at the pages' sign-in.
-    pub(crate) sign_ins: Arc<FailedSignIns>,
+    pub(crate) sign_ins: FailedSignIns,
+    /// Parsed documents by their text, for `/graphql` and the pages alike.
+    documents: Documents,
+}
+
+impl std::ops::Deref for Shared {
+    type Target = SharedParts;
+
+    fn deref(&self) -> &SharedParts {
+        &self.0
+    }
+}
+
+impl Shared {
+    /// Runs one GraphQL request on the schema, its document parsed once per text
+    /// ([`Documents`]).
+    pub(crate) async fn execute(
+        &self,
+        mut request: async_graphql::Request,
+    ) -> async_graphql::Response {
+        self.documents.prepare(&mut request);
+        self.schema.execute(request).await
+    }
 }
 
 /// The ledger's HTTP routes over the given state.
 pub fn router(state: AppState) -> Router {
     let limits = state.limits.clone();
     let metrics = state.metrics.clone();
-    let shared = Shared {
+    let shared = Shared(Arc::new(SharedParts {
         schema: build_schema(state.clone()),
-        sign_ins: Arc::new(FailedSignIns::new(limits.sign_in.clone())),
+        sign_ins: FailedSignIns::new(limits.sign_in.clone()),
         state,
-    };
+        documents: Documents::default(),
+    }));
     Router::new()
         .route("/graphql", get(graphiql).post(graphql))
         // GraphiQL's files, compiled into the binary (`api/src/graphiql.rs`).
@@ -399,7 +426,7 @@ async fn graphql(
     // Every error in the response has its code: the schema's extension gives codeless ones
     // theirs (see `error::ensure_code`) and counts them.
     let request = request.data(auth).data(id);
-    GraphQLResponse::from(shared.schema.execute(request).await).into_response()
+    GraphQLResponse::from(shared.execute(request).await).into_response()
 }
 
 fn with_request_id(mut response: Response, id: &str) -> Response {

@@ -3,6 +3,7 @@
 //! router over real HTTP.
 
 mod auth;
+mod documents;
 mod error;
 mod graphiql;
 mod http;

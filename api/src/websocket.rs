@@ -159,10 +159,10 @@ async fn serve_socket(
         let initialised = initialised.clone();
         let credential = credential.clone();
         let state = shared.state.clone();
-        let sign_ins = shared.sign_ins.clone();
+        let shared = shared.clone();
         move |payload: serde_json::Value| async move {
             initialised.store(true, Ordering::SeqCst);
-            if let (Some(_), Some(wait)) = (bearer(&payload), sign_ins.refused(client)) {
+            if let (Some(_), Some(wait)) = (bearer(&payload), shared.sign_ins.refused(client)) {
                 refused.store(true, Ordering::SeqCst);
                 tracing::info!("websocket connection refused: too many failed sign-ins");
                 let retry_after = wait.as_secs_f64().ceil() as u64;
@@ -183,7 +183,7 @@ async fn serve_socket(
                 let _ = credential.set(sent);
             }
             if matches!(auth, Auth::Invalid) {
-                sign_ins.failed(client);
+                shared.sign_ins.failed(client);
             }
             let admitted = admit(auth, state.public_read);
             if let Err(e) = &admitted {

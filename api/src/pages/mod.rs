@@ -505,7 +505,7 @@ impl Ctx {
 
     async fn execute(&self, auth: Auth, request: async_graphql::Request) -> Gql {
         let request = request.data(auth).data(RequestId(self.request_id.clone()));
-        let response = self.pages.shared.schema.execute(request).await;
+        let response = self.pages.shared.execute(request).await;
         let errors = response
             .errors
             .iter()
