@@ -34,6 +34,8 @@ pub struct Projection {
     db: Database,
     state: Arc<RwLock<LedgerState>>,
     position: watch::Receiver<Position>,
+    /// How many times the projector failed to read the log (a database outage).
+    failed_reads: watch::Receiver<u64>,
     /// Where the projector announces each event it folded; gone once it stopped.
     announced: broadcast::WeakSender<Arc<AppliedEvent>>,
     /// The newest checksum computed, with its position: the whole state is serialised once per
@@ -65,13 +67,20 @@ impl Projection {
         *self.position.borrow()
     }
 
-    /// Waits until the read models include `position`, at most `timeout`. Returns whether
-    /// they do.
+    /// Waits until the read models include `position`, at most `timeout`, and no longer than
+    /// until the projector fails to read the log after the wait began: while the database is
+    /// away they cannot catch up, and a caller is not kept waiting for the whole timeout.
+    /// Returns whether they include it.
     pub async fn wait_for(&self, position: Position, timeout: Duration) -> bool {
-        let mut rx = self.position.clone();
-        tokio::time::timeout(timeout, rx.wait_for(|p| *p >= position))
-            .await
-            .is_ok_and(|r| r.is_ok())
+        let mut reached = self.position.clone();
+        let mut failed = self.failed_reads.clone();
+        failed.mark_unchanged();
+        let reached = tokio::time::timeout(timeout, reached.wait_for(|p| *p >= position));
+        tokio::select! {
+            waited = reached => waited.is_ok_and(|r| r.is_ok()),
+            // `changed` fails only once the projector is gone: then wait for the timeout.
+            Ok(()) = failed.changed() => self.position() >= position,
+        }
     }
 
     /// The events the read models take in from now on (after `after` when given, including
@@ -88,6 +97,7 @@ pub struct Projector {
     db: Database,
     state: Arc<RwLock<LedgerState>>,
     position: watch::Sender<Position>,
+    failed_reads: watch::Sender<u64>,
     wake: Arc<Notify>,
     announce: broadcast::Sender<Arc<AppliedEvent>>,
 }
@@ -97,12 +107,14 @@ impl Projector {
     /// snapshot); `wake` is signalled by this process's command bus after each commit.
     pub fn new(db: Database, initial: LedgerState, wake: Arc<Notify>) -> (Self, Projection) {
         let (tx, rx) = watch::channel(initial.position());
+        let (failed_tx, failed_rx) = watch::channel(0);
         let state = Arc::new(RwLock::new(initial));
         let (announce, _) = broadcast::channel(ANNOUNCED);
         let projection = Projection {
             db: db.clone(),
             state: state.clone(),
             position: rx,
+            failed_reads: failed_rx,
             announced: announce.downgrade(),
             checksum: Arc::default(),
         };
@@ -111,6 +123,7 @@ impl Projector {
                 db,
                 state,
                 position: tx,
+                failed_reads: failed_tx,
                 wake,
                 announce,
             },
@@ -176,6 +189,7 @@ impl Projector {
                 Ok(_) => {}
                 Err(ProjectorError::Store(e)) => {
                     tracing::warn!(error = %e, "projector cannot read the log; retrying");
+                    self.failed_reads.send_modify(|n| *n += 1);
                 }
                 Err(fatal) => {
                     tracing::error!(error = %fatal, "projector stopped");

@@ -177,10 +177,16 @@ pub(crate) async fn read_your_writes(app: &AppState) {
     }
 }
 
-/// Returns once this server's read models include `position` (at most [`READ_YOUR_WRITES`]).
+/// Returns once this server's read models include `position`: at most [`READ_YOUR_WRITES`],
+/// and at once when the projector cannot read the log (the database went away after the
+/// commit), since they cannot catch up before it is back.
 async fn wait_for_read_models(app: &AppState, position: store::Position) {
     if !app.projection.wait_for(position, READ_YOUR_WRITES).await {
-        tracing::warn!(position, "the read models did not catch up in time");
+        tracing::warn!(
+            position,
+            "answering before the read models include the command: they did not catch up in \
+             time, or the log cannot be read"
+        );
     }
 }
 
