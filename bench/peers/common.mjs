@@ -14,14 +14,11 @@ import { isDeepStrictEqual } from 'node:util';
 /** The ledger's pool size: no peer gets more connections than the ledger has. */
 export const LEDGER_POOL = 16;
 
-/** The subcommand and its options, e.g. { command: 'w1', 'database-url': '…', concurrency: 16 }. */
-export function parseArgs(argv) {
-  const [command, ...rest] = argv;
-  const commands = ['setup', 'w1', 'fill', 'w3'];
-  if (!commands.includes(command)) {
-    fail(`the first argument is one of ${commands.join(', ')}, not ${JSON.stringify(command)}`);
-  }
-  const options = { command };
+/**
+ * `--name value` pairs added to `options` (the defaults), with `--database-url` required.
+ * Every Node driver reads its options through this.
+ */
+export function optionPairs(rest, options) {
   for (let i = 0; i < rest.length; i += 2) {
     const name = rest[i];
     const value = rest[i + 1];
@@ -34,6 +31,17 @@ export function parseArgs(argv) {
   // node-postgres reads sslmode and the like differently from libpq: the server on
   // 127.0.0.1 is reached as libpq's clients reach it, without the URL's query.
   options['database-url'] = options['database-url'].split('?')[0];
+  return options;
+}
+
+/** The subcommand and its options, e.g. { command: 'w1', 'database-url': '…', concurrency: 16 }. */
+export function parseArgs(argv) {
+  const [command, ...rest] = argv;
+  const commands = ['setup', 'w1', 'fill', 'w3'];
+  if (!commands.includes(command)) {
+    fail(`the first argument is one of ${commands.join(', ')}, not ${JSON.stringify(command)}`);
+  }
+  const options = optionPairs(rest, { command });
   for (const name of ['concurrency', 'seconds', 'events', 'pool']) {
     if (name in options) {
       const value = Number(options[name]);

@@ -12,25 +12,14 @@ import http from 'node:http';
 import { createRequire } from 'node:module';
 import pg from 'pg';
 import postgraphilePackage from 'postgraphile';
-import { answer, fail, LEDGER_POOL } from './common.mjs';
+import { answer, fail, LEDGER_POOL, optionPairs } from './common.mjs';
 
 const { postgraphile } = postgraphilePackage;
 
 function parse(argv) {
   const [command, ...rest] = argv;
   if (command !== 'serve') fail(`the first argument is serve, not ${JSON.stringify(command)}`);
-  const options = { schema: 'w4', pool: LEDGER_POOL };
-  for (let i = 0; i < rest.length; i += 2) {
-    const name = rest[i];
-    const value = rest[i + 1];
-    if (!name.startsWith('--') || value === undefined) {
-      fail(`options are --name value pairs; ${JSON.stringify(name)} is not`);
-    }
-    options[name.slice(2)] = value;
-  }
-  if (!options['database-url']) fail('--database-url is required');
-  // As common.mjs: the server is reached as libpq's clients reach it, without the URL's query.
-  options['database-url'] = options['database-url'].split('?')[0];
+  const options = optionPairs(rest, { schema: 'w4', pool: LEDGER_POOL });
   if (!/^[a-z_][a-z0-9_]*$/.test(options.schema)) fail(`--schema ${options.schema} is not a plain name`);
   const pool = Number(options.pool);
   if (!Number.isInteger(pool) || pool <= 0) fail('--pool must be a whole number above 0');
